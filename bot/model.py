@@ -1,0 +1,235 @@
+"""The persona file format: what `ingest` writes and everything else reads.
+
+One YAML file per expert, keyed by topic so that two experts' views on one topic line up.
+Loading validates with pydantic and reports every problem as FILE:LINE, because a
+hand-edited persona file is the most likely thing to break in production.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PERSONA_SUFFIX = ".yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where an answer was said: cited under every reply."""
+
+    id: str
+    outlet: str
+    title: str
+    date: str
+    url: str | None = None
+    format: str = Field(description="interview, round-table or speech")
+    script: str = Field(description="Simplified or Traditional")
+
+    @property
+    def citation(self) -> str:
+        """A one-line source: outlet, title and date."""
+        return f"{self.outlet}《{self.title}》{self.date}"
+
+
+class Entry(_Strict):
+    """One recorded answer: the question asked and the expert's verbatim words."""
+
+    id: str
+    question: str = Field(min_length=1)
+    answer: str = Field(min_length=1)
+    topics: list[str] = Field(min_length=1, max_length=3)
+    keywords: list[str] = []
+    source: str
+    position: int = Field(ge=0, description="turn number inside the source")
+
+
+class Persona(_Strict):
+    """An expert: names for matching, where they spoke, and their answers by topic."""
+
+    id: str = Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$")
+    name: str = Field(description="as written in the source")
+    name_simplified: str
+    pinyin: str
+    aliases: list[str] = []
+    role: str = ""
+    sources: list[Source] = Field(min_length=1)
+    topics: dict[str, list[Entry]]
+
+    @property
+    def display_name(self) -> str:
+        return self.name_simplified
+
+    @property
+    def entries(self) -> list[Entry]:
+        """All entries in source order (the file groups them by primary topic)."""
+        flat = [entry for entries in self.topics.values() for entry in entries]
+        return sorted(flat, key=lambda e: (e.source, e.position))
+
+    def source(self, source_id: str) -> Source:
+        for src in self.sources:
+            if src.id == source_id:
+                return src
+        raise KeyError(source_id)
+
+    def topic_counts(self) -> dict[str, int]:
+        """Entries per topic, counting every topic an entry carries."""
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            for topic in entry.topics:
+                counts[topic] = counts.get(topic, 0) + 1
+        return counts
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a data file, located for a human to fix."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+class DataError(Exception):
+    """Persona data that must not be served: carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int:
+    """Follow a pydantic error location through the YAML node tree to a 1-based line."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for key in loc:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if str(k.value) == str(key):
+                    child = v
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+            if 0 <= key < len(node.value):
+                child = node.value[key]
+        if child is None:
+            break
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def load_persona(path: Path) -> Persona:
+    """Parse and validate one persona file; raise DataError naming FILE:LINE for each problem."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise DataError([Problem(name, line, f"broken YAML: {reason}")]) from None
+    if not isinstance(data, dict):
+        raise DataError([Problem(name, 1, "expected a mapping of persona fields")])
+    try:
+        persona = Persona.model_validate(data)
+    except ValidationError as exc:
+        problems = [
+            Problem(name, _line_of(tree, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
+            for err in exc.errors()
+        ]
+        raise DataError(problems) from None
+    problems = _check_references(persona, name, tree)
+    if problems:
+        raise DataError(problems)
+    return persona
+
+
+def _check_references(persona: Persona, name: str, tree: yaml.Node | None) -> list[Problem]:
+    """Cross-field rules pydantic cannot see: source ids exist, entry ids unique in the file."""
+    problems: list[Problem] = []
+    known = {s.id for s in persona.sources}
+    seen: set[str] = set()
+    for topic, entries in persona.topics.items():
+        for i, entry in enumerate(entries):
+            loc = ("topics", topic, i)
+            if entry.source not in known:
+                problems.append(
+                    Problem(name, _line_of(tree, (*loc, "source")), f"unknown source id {entry.source!r}")
+                )
+            if entry.id in seen:
+                problems.append(Problem(name, _line_of(tree, (*loc, "id")), f"duplicate entry id {entry.id!r}"))
+            seen.add(entry.id)
+    return problems
+
+
+def persona_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob(f"*{PERSONA_SUFFIX}") if not p.name.startswith("_"))
+
+
+def iter_load(directory: Path) -> Iterator[tuple[Path, Persona | DataError]]:
+    """Load each persona file, yielding the persona or the error, so callers see every problem."""
+    for path in persona_files(directory):
+        try:
+            yield path, load_persona(path)
+        except DataError as exc:
+            yield path, exc
+
+
+def load_personas(directory: Path, known_sources: set[str] | None = None) -> list[Persona]:
+    """Load a whole personas directory or raise DataError listing every problem in every file.
+
+    Refuses to return half the data: a server must not start on a partial corpus.
+    """
+    if not directory.is_dir():
+        raise DataError([Problem(str(directory), 0, "personas directory does not exist")])
+    if not persona_files(directory):
+        raise DataError([Problem(str(directory), 0, "no persona files (*.yaml) in this directory")])
+    loaded: list[tuple[Path, Persona]] = []
+    problems: list[Problem] = []
+    for path, item in iter_load(directory):
+        if isinstance(item, DataError):
+            problems.extend(item.problems)
+        else:
+            loaded.append((path, item))
+    problems.extend(_check_across(loaded, known_sources))
+    if problems:
+        raise DataError(problems)
+    return [persona for _, persona in loaded]
+
+
+def _check_across(loaded: list[tuple[Path, Persona]], known_sources: set[str] | None) -> list[Problem]:
+    """Rules that span files: unique persona ids, unique entry ids, sources that exist."""
+    problems: list[Problem] = []
+    persona_ids: dict[str, str] = {}
+    entry_ids: dict[str, str] = {}
+    for path, persona in loaded:
+        where = str(path)
+        if persona.id in persona_ids:
+            problems.append(Problem(where, 1, f"duplicate persona id {persona.id!r} (also {persona_ids[persona.id]})"))
+        persona_ids[persona.id] = where
+        for entry in persona.entries:
+            if entry.id in entry_ids and entry_ids[entry.id] != where:
+                problems.append(Problem(where, 1, f"entry id {entry.id!r} also used in {entry_ids[entry.id]}"))
+            entry_ids[entry.id] = where
+        if known_sources is not None:
+            for src in persona.sources:
+                if src.id not in known_sources:
+                    problems.append(Problem(where, 1, f"source {src.id!r} is not in sources.yaml"))
+    return problems
