@@ -28,15 +28,15 @@ class Source(_Strict):
     id: str
     outlet: str
     title: str
-    date: str
+    date: str | None = None  # None where the page gives no date
     url: str | None = None
     format: str = Field(description="interview, round-table or speech")
     script: str = Field(description="Simplified or Traditional")
 
     @property
     def citation(self) -> str:
-        """A one-line source: outlet, title and date."""
-        return f"{self.outlet}《{self.title}》{self.date}"
+        """A one-line source: outlet, title and date when known."""
+        return f"{self.outlet}《{self.title}》" + (f" {self.date}" if self.date else "")
 
 
 class Entry(_Strict):

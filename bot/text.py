@@ -1,0 +1,65 @@
+"""Folding and tokenising Chinese text: shared by ingest (topic tags) and matching.
+
+Folding is for comparing only: Traditional to Simplified (OpenCC t2s), full-width to half-width,
+lower case. Stored quotes are never rewritten (OpenCC keeps 著 in 意味著, for instance).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from functools import lru_cache
+
+import jieba
+import opencc
+
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_WORD = re.compile(r"[a-z0-9][a-z0-9.+\-]*|[\u3400-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def fold(text: str) -> str:
+    """Simplified, half-width, lower-case, single-spaced: the form every comparison uses."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _t2s().convert(text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def has_cjk(text: str) -> bool:
+    return bool(_CJK.search(text))
+
+
+class Tokenizer:
+    """jieba with the domain's terms added, created once per index (not jieba's global one).
+
+    The dictionary loads lazily on first use, from jieba's on-disk cache when warm.
+    """
+
+    def __init__(self, terms: Iterable[str] = ()) -> None:
+        self._terms = sorted({fold(t) for t in terms if t.strip()})
+        self._jieba: jieba.Tokenizer | None = None
+
+    def _ready(self) -> jieba.Tokenizer:
+        if self._jieba is None:
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            for term in self._terms:
+                if " " not in term:
+                    tok.add_word(term, freq=2000)
+            self._jieba = tok
+        return self._jieba
+
+    def words(self, folded: str) -> list[str]:
+        """Tokens of already-folded text: jieba words, minus punctuation and spaces."""
+        out = []
+        for word in self._ready().lcut(folded, HMM=False):
+            word = word.strip()
+            if word and _WORD.match(word):
+                out.append(word)
+        return out

@@ -1,0 +1,95 @@
+"""The shared vocabulary in corpus/: topics, glossary, expert names. One source of truth.
+
+Ingest uses it to tag entries; matching uses it to expand questions. Files are small and
+hand-edited, so loading validates them and names FILE:LINE on a problem like the persona files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.model import DataError, Problem
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    zh: str
+    en: str
+    keywords: tuple[str, ...]
+    synonyms: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Namesake:
+    """A famous person with an expert's name, and words that point at them instead."""
+
+    who: str
+    cues: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExpertNames:
+    name: str  # as written in the sources
+    english: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    namesake: Namesake | None = None
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    topics: tuple[Topic, ...] = ()
+    glossary: dict[str, str] = field(default_factory=dict)
+    experts: tuple[ExpertNames, ...] = ()
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1
+        raise DataError([Problem(str(path), line, f"broken YAML: {getattr(exc, 'problem', exc)}")]) from None
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value or [])
+
+
+def load_vocabulary(corpus_dir: Path) -> Vocabulary:
+    """Read topics.yaml, glossary.yaml and experts.yaml; a missing file means an empty part."""
+    try:
+        topics = tuple(
+            Topic(
+                id=str(t["id"]),
+                zh=str(t["zh"]),
+                en=str(t["en"]),
+                keywords=_strings(t.get("keywords")),
+                synonyms=tuple(_strings(group) for group in t.get("synonyms") or []),
+            )
+            for t in _read(corpus_dir / "topics.yaml") or []
+        )
+        glossary = {str(k): str(v) for k, v in (_read(corpus_dir / "glossary.yaml") or {}).items()}
+        experts = tuple(
+            ExpertNames(
+                name=str(e["name"]),
+                english=_strings(e.get("english")),
+                aliases=_strings(e.get("aliases")),
+                namesake=Namesake(str(e["namesakes"]["who"]), _strings(e["namesakes"].get("cues")))
+                if e.get("namesakes")
+                else None,
+            )
+            for e in _read(corpus_dir / "experts.yaml") or []
+        )
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
+    return Vocabulary(topics, glossary, experts)
