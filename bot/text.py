@@ -16,7 +16,8 @@ import jieba
 import opencc
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_WORD = re.compile(r"[a-z0-9][a-z0-9.+\-]*|[\u3400-\u9fff]")
+# Latin words are split by us (jieba would find `go` inside `ago`); CJK runs go to jieba.
+_RUNS = re.compile(r"(?P<latin>[a-z0-9]+(?:[.+\-][a-z0-9]+)*)|(?P<cjk>[\u3400-\u9fff]+)")
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +57,20 @@ class Tokenizer:
         return self._jieba
 
     def words(self, folded: str) -> list[str]:
-        """Tokens of already-folded text: jieba words, minus punctuation and spaces."""
-        out = []
-        for word in self._ready().lcut(folded, HMM=False):
-            word = word.strip()
-            if word and _WORD.match(word):
-                out.append(word)
+        """Tokens of already-folded text: Latin words whole, jieba words for Chinese runs."""
+        return self._split(folded, search=False)
+
+    def _split(self, folded: str, search: bool) -> list[str]:
+        out: list[str] = []
+        for run in _RUNS.finditer(folded):
+            if run["latin"]:
+                out.append(run["latin"])
+            else:
+                tok = self._ready()
+                cut = tok.lcut_for_search(run["cjk"], HMM=False) if search else tok.lcut(run["cjk"], HMM=False)
+                out.extend(w for w in cut if w.strip())
         return out
+
+    def search_words(self, folded: str) -> list[str]:
+        """Words and their sub-words (`人工智能` also gives `人工`, `智能`): for indexing entries."""
+        return self._split(folded, search=True)

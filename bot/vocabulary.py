@@ -45,6 +45,8 @@ class Vocabulary:
     topics: tuple[Topic, ...] = ()
     glossary: dict[str, str] = field(default_factory=dict)
     experts: tuple[ExpertNames, ...] = ()
+    # Groups of words that mean the same, beyond topic synonyms (synonyms.yaml).
+    synonyms: tuple[tuple[str, ...], ...] = ()
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -90,6 +92,7 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
             )
             for e in _read(corpus_dir / "experts.yaml") or []
         )
+        synonyms = tuple(_strings(group) for group in _read(corpus_dir / "synonyms.yaml") or [])
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
-    return Vocabulary(topics, glossary, experts)
+    return Vocabulary(topics, glossary, experts, synonyms)

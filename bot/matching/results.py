@@ -61,6 +61,8 @@ class Answer:
     profile: Persona | None = None
     # Experts who did cover the topic when the filtered one did not.
     covered_by: list[Persona] = field(default_factory=list)
+    # A plain-language remark for the user, e.g. that a namesake was asked about.
+    note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -73,6 +75,8 @@ class Answer:
             data["profile"] = self.profile.id
         if self.covered_by:
             data["covered_by"] = [p.display_name for p in self.covered_by]
+        if self.note:
+            data["note"] = self.note
         return data
 
 

@@ -1,0 +1,328 @@
+"""`persona-bot`: the terminal front end. Every command calls the same core API as Telegram.
+
+JSON shapes printed here are a contract (tests pin them): `ask --json`, `ask --jsonl`,
+`compare --json`, `experts --json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.model import DataError, Problem, iter_load
+from bot.paths import default_corpus_dir, default_personas_dir
+
+EXIT_DATA = 2
+MAX_QUERY = 4096
+
+
+def _personas_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--personas", type=Path, default=None, metavar="DIR",
+                        help="persona files to answer from (default: the project's personas/)")
+
+
+def _engine(args: argparse.Namespace) -> Any:
+    """Load the engine or exit 2 with every data problem listed (never half the data)."""
+    from bot.matching import Engine
+
+    try:
+        return Engine.load(args.personas)
+    except DataError as exc:
+        _print_problems(exc.problems)
+        sys.exit(EXIT_DATA)
+
+
+def _print_problems(problems: Sequence[Problem]) -> None:
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(problems)} problem(s); nothing was served. Fix the files above "
+          "(or rebuild them with `persona-bot ingest`).", file=sys.stderr)
+
+
+# ingest / validate
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.ingest.build import stale_files, write_personas
+
+    corpus = args.corpus or default_corpus_dir()
+    out = args.out or default_personas_dir()
+    try:
+        if args.check:
+            stale = stale_files(corpus, out)
+            for name in stale:
+                print(f"stale: {out / name}", file=sys.stderr)
+            if stale:
+                print("personas/ is out of date: run `persona-bot ingest`", file=sys.stderr)
+                return 1
+            print(f"personas up to date ({out})")
+            return 0
+        written = write_personas(corpus, out)
+    except DataError as exc:
+        _print_problems(exc.problems)
+        return EXIT_DATA
+    print(f"wrote {len(written)} persona files to {out}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.ingest.build import load_sources
+    from bot.model import load_personas
+
+    target = args.path or default_personas_dir()
+    problems: list[Problem] = []
+    known: set[str] | None = None
+    try:
+        known = {spec.source.id for spec in load_sources(args.corpus or default_corpus_dir())}
+    except DataError as exc:
+        problems.extend(exc.problems)
+    try:
+        if target.is_file():
+            for _, item in iter_load(target.parent):
+                if isinstance(item, DataError):
+                    problems.extend(p for p in item.problems if Path(p.file) == target)
+        else:
+            load_personas(target, known)
+    except DataError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        _print_problems(problems)
+        return EXIT_DATA
+    print(f"ok: {target}")
+    return 0
+
+
+# experts / topics
+
+
+def cmd_experts(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    rows = [
+        {"id": p.id, "name": p.display_name, "name_as_written": p.name, "pinyin": p.pinyin, "role": p.role,
+         "entries": len(p.entries), "sources": [s.citation for s in p.sources]}
+        for p in engine.personas
+    ]
+    if args.json:
+        _dump({"experts": rows})
+    else:
+        for row in rows:
+            print(f"{row['name']} ({row['pinyin']}, {row['id']}): {row['entries']} answers — {row['role']}")
+            for src in row["sources"]:
+                print(f"    {src}")
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from bot.matching import UnknownExpert
+
+    engine = _engine(args)
+    try:
+        topics = engine.topics(args.name)
+    except UnknownExpert as exc:
+        return _unknown(exc)
+    if args.json:
+        _dump({"persona": args.name, "topics": [t.__dict__ for t in topics]})
+    else:
+        for t in topics:
+            print(f"{t.count:3d}  {t.label} ({t.label_en}) [{t.id}]")
+    return 0
+
+
+def _unknown(exc: Any) -> int:
+    close = "、".join(p.display_name for p in exc.closest)
+    print(f"不认识“{exc.name}”这位专家。" + (f"您是不是要找：{close}？" if close else ""), file=sys.stderr)
+    print("可选的专家：" + "、".join(f"{p.display_name}（{p.pinyin}）" for p in exc.all_experts), file=sys.stderr)
+    return EXIT_DATA
+
+
+# ask / compare
+
+
+def _check_query(text: str) -> str | None:
+    """A friendly reason why a question cannot be asked, or None when it can."""
+    if not text.strip():
+        return "请输入一个问题。"
+    if len(text) > MAX_QUERY:
+        return f"问题太长了（{len(text)} 字）：请控制在 {MAX_QUERY} 字以内。"
+    return None
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.matching import UnknownExpert
+
+    if args.jsonl:
+        engine = _engine(args)
+        return ask_jsonl(engine, sys.stdin.buffer, sys.stdout)
+    if args.question is None:
+        print("usage: persona-bot ask \"QUESTION\" (or --jsonl to read questions from stdin)", file=sys.stderr)
+        return EXIT_DATA
+    problem = _check_query(args.question)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_DATA
+    engine = _engine(args)
+    try:
+        result = engine.answer(args.question, args.persona, k=args.top)
+    except UnknownExpert as exc:
+        return _unknown(exc)
+    if args.json:
+        _dump(result.to_json())
+    else:
+        from bot.render_text import render_answer
+
+        print(render_answer(result))
+    return 0
+
+
+def ask_jsonl(engine: Any, stdin: Any, out: TextIO) -> int:
+    """One JSON object per input line, answered and flushed as soon as it is read."""
+    from bot.matching import UnknownExpert
+
+    for number, raw in enumerate(stdin, start=1):
+        try:
+            line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        except UnicodeDecodeError:
+            _emit(out, {"error": f"line {number}: not valid UTF-8", "line": number})
+            continue
+        if not line.strip():
+            continue
+        try:
+            request = json.loads(line)
+            if not isinstance(request, dict) or not isinstance(request.get("query"), str):
+                raise ValueError('expected an object like {"query": "...", "persona": null}')
+            persona = request.get("persona")
+            if persona is not None and not isinstance(persona, str):
+                raise ValueError('"persona" must be a name or null')
+            problem = _check_query(request["query"])
+            if problem:
+                raise ValueError(problem)
+            k = int(request.get("top", 3))
+            result = engine.answer(request["query"], persona, k=k).to_json()
+        except (ValueError, TypeError) as exc:
+            _emit(out, {"error": f"line {number}: {exc}", "line": number})
+            continue
+        except UnknownExpert as exc:
+            closest = [p.display_name for p in exc.closest]
+            _emit(out, {"error": f"line {number}: unknown expert {exc.name!r}", "line": number,
+                        "closest": closest})
+            continue
+        _emit(out, result)
+    return 0
+
+
+def _emit(out: TextIO, obj: dict[str, Any]) -> None:
+    out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    out.flush()
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from bot.matching import UnknownExpert
+
+    problem = _check_query(args.question)
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_DATA
+    engine = _engine(args)
+    try:
+        result = engine.compare(args.a, args.b, args.question)
+    except UnknownExpert as exc:
+        return _unknown(exc)
+    if args.json:
+        _dump(result.to_json())
+    else:
+        from bot.render_text import render_comparison
+
+        print(render_comparison(result, engine))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    return run_chat(_engine(args), sys.stdin, sys.stdout)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.telegram.app import run_from_args
+
+    return run_from_args(args)
+
+
+def _dump(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
+    """All commands; `run`'s Telegram options load only when needed (keeps `ask` start-up fast)."""
+    parser = argparse.ArgumentParser(prog="persona-bot", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="rebuild personas/ from corpus/")
+    p.add_argument("--corpus", type=Path, default=None, metavar="DIR")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR")
+    p.add_argument("--check", action="store_true", help="exit 1 when personas/ is stale; write nothing")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("validate", help="check persona files; FILE:LINE for every problem")
+    p.add_argument("path", nargs="?", type=Path, default=None)
+    p.add_argument("--corpus", type=Path, default=None, metavar="DIR")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("experts", help="list the experts")
+    _personas_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_experts)
+
+    p = sub.add_parser("topics", help="topics with counts, for one expert or all")
+    p.add_argument("name", nargs="?", default=None)
+    _personas_arg(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("ask", help="ask a question")
+    p.add_argument("question", nargs="?", default=None)
+    p.add_argument("--persona", default=None, metavar="NAME")
+    p.add_argument("--top", type=int, default=3, metavar="K")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--jsonl", action="store_true", help="read {\"query\", \"persona\"} lines from stdin")
+    _personas_arg(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("compare", help="two experts side by side on one topic")
+    p.add_argument("a")
+    p.add_argument("b")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    _personas_arg(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("chat", help="chat in the terminal (no token needed)")
+    _personas_arg(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("run", help="run the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
+    if with_run:
+        from bot.telegram.app import add_run_arguments
+
+        add_run_arguments(p)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(with_run=bool(argv) and argv[0] == "run").parse_args(argv)
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""From what a user typed to what the index can score: names out, English in, concepts built.
+
+A query is folded once (Simplified, half-width, lower case). Expert names select the expert and
+leave the text; English words and phrases become the Chinese the experts use (glossary and
+topic synonyms); each remaining word becomes a concept whose forms include its synonyms and,
+for words no entry uses, sound-alike or one-edit spellings from the index.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.matching.index import Concept, Form, Index
+from bot.model import Persona
+from bot.text import Tokenizer, fold, has_cjk
+from bot.vocabulary import Namesake, Vocabulary
+
+SYNONYM_WEIGHT = 0.8
+SPELLING_WEIGHT = 0.9
+_LATIN = re.compile(r"[a-z0-9]")
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question taken apart: who it names, what it asks, and in which topics."""
+
+    text: str
+    folded: str
+    personas: tuple[Persona, ...]
+    concepts: tuple[Concept, ...]
+    topics: tuple[str, ...]
+    namesake: Namesake | None = None
+    remainder: str = ""  # the folded question without names, after translation
+    corrections: dict[str, str] = field(default_factory=dict)
+
+
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """Latin phrases match whole words only (`ai` not inside `said`); CJK anywhere."""
+    escaped = re.escape(phrase)
+    if _LATIN.match(phrase[:1]) or _LATIN.match(phrase[-1:]):
+        return re.compile(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])")
+    return re.compile(escaped)
+
+
+class QueryAnalyzer:
+    """Built once per engine from the personas and the vocabulary; analyses each query."""
+
+    def __init__(self, personas: list[Persona], vocab: Vocabulary, index: Index, tokenizer: Tokenizer) -> None:
+        self.index = index
+        self.tokenizer = tokenizer
+        self.stopwords = index.stopwords
+        names: dict[str, Persona] = {}
+        for persona in personas:
+            for alias in [persona.id, persona.name, persona.name_simplified, persona.pinyin, *persona.aliases]:
+                if len(fold(alias)) >= 2:
+                    names.setdefault(fold(alias), persona)
+        self._names = sorted(((n, _phrase_pattern(n), p) for n, p in names.items()), key=lambda x: -len(x[0]))
+        self._namesakes = {
+            fold(e.name): e.namesake for e in vocab.experts if e.namesake is not None
+        }
+        # English words and phrases -> the Chinese term; topic synonym -> its whole group.
+        translations: dict[str, str] = {}
+        self._groups: dict[str, tuple[str, ...]] = {}
+        self._topic_of: dict[str, list[str]] = {}
+        for topic in vocab.topics:
+            for keyword in topic.keywords:
+                self._topic_of.setdefault(fold(keyword), []).append(topic.id)
+            for group in topic.synonyms:
+                folded = tuple(dict.fromkeys(fold(g) for g in group))
+                head = folded[0]
+                for term in folded:
+                    self._groups.setdefault(term, folded)
+                    self._topic_of.setdefault(term, []).append(topic.id)
+                    if not has_cjk(term) and has_cjk(head):
+                        translations.setdefault(term, head)
+        for group in vocab.synonyms:
+            folded = tuple(dict.fromkeys(fold(g) for g in group))
+            for term in folded:
+                self._groups.setdefault(term, folded)
+        for english, chinese in vocab.glossary.items():
+            translations.setdefault(fold(english), fold(chinese))
+        self._translations = sorted(
+            ((e, _phrase_pattern(e), c) for e, c in translations.items()), key=lambda x: -len(x[0])
+        )
+
+    def analyse(self, text: str) -> Query:
+        folded = fold(text)
+        rest, personas = self._take_names(folded)
+        namesake = None
+        for persona in personas:
+            candidate = self._namesakes.get(persona.name_simplified)
+            if candidate and any(fold(cue) in folded for cue in candidate.cues):
+                namesake = candidate
+        rest, originals = self._translate(rest)
+        concepts, corrections = self._concepts(rest, originals)
+        topics = self._topics(concepts)
+        return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, rest, corrections)
+
+    def _take_names(self, folded: str) -> tuple[str, list[Persona]]:
+        found: list[Persona] = []
+        for _, pattern, persona in self._names:
+            if pattern.search(folded):
+                folded = pattern.sub(" ", folded)
+                if persona not in found:
+                    found.append(persona)
+        return folded, found
+
+    def _translate(self, text: str) -> tuple[str, dict[str, list[str]]]:
+        """English -> Chinese in place; remember the English, since entries use some of it too."""
+        originals: dict[str, list[str]] = {}
+        for english, pattern, chinese in self._translations:
+            if pattern.search(text):
+                text = pattern.sub(f" {chinese} ", text)
+                originals.setdefault(chinese, []).append(english)
+        return text, originals
+
+    def _concepts(self, text: str, originals: dict[str, list[str]]) -> tuple[list[Concept], dict[str, str]]:
+        concepts: list[Concept] = []
+        corrections: dict[str, str] = {}
+        seen: set[str] = set()
+        for word in self.tokenizer.words(text):
+            if word in self.stopwords or word in seen:
+                continue
+            seen.add(word)
+            parts = [word]
+            if word not in self.index and has_cjk(word) and len(word) > 2:
+                # An unknown compound: its known sub-words carry its meaning.
+                subs = [w for w in self.tokenizer.search_words(word) if w != word and w in self.index]
+                subs = [w for w in subs if w not in self.stopwords]
+                if subs:
+                    parts = [w for w in subs if w not in seen]
+                    seen.update(parts)
+            for part in parts:
+                forms = [Form(part)] + [Form(e) for e in originals.get(part, []) if e != part]
+                if part not in self.index:
+                    fixed = self._spelling(part)
+                    if fixed:
+                        corrections[part] = fixed[0]
+                        forms += [Form(f, SPELLING_WEIGHT) for f in fixed]
+                for synonym in self._groups.get(part, ()):
+                    if synonym != part and all(f.term != synonym for f in forms):
+                        forms.append(Form(synonym, SYNONYM_WEIGHT))
+                concepts.append(Concept(part, tuple(forms)))
+        return concepts, corrections
+
+    def _spelling(self, word: str) -> list[str]:
+        if has_cjk(word):
+            return self.index.homophones(word) if len(word) >= 2 else []
+        near = self.index.latin_near(word)
+        return [near] if near else []
+
+    def _topics(self, concepts: list[Concept]) -> tuple[str, ...]:
+        found: list[str] = []
+        for concept in concepts:
+            for form in concept.forms:
+                for topic in self._topic_of.get(form.term, []):
+                    if topic not in found:
+                        found.append(topic)
+        return tuple(found)

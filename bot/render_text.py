@@ -1,0 +1,50 @@
+"""Plain-text rendering of engine results for the terminal (CLI `ask`, `compare`, `chat`)."""
+
+from __future__ import annotations
+
+from bot.matching import Answer, Comparison, Engine, Match
+
+
+def render_match(match: Match, rank: int | None = None) -> str:
+    src = match.source
+    head = f"{rank}. " if rank is not None else ""
+    lines = [
+        f"{head}{match.persona.display_name}（{match.persona.role}）  score {match.score:.0f}",
+        f"问：{match.entry.question}",
+        f"答：{match.entry.answer}",
+        "出处：" + src.citation + (f"  {src.url}" if src.url else ""),
+    ]
+    return "\n".join(lines)
+
+
+def render_answer(result: Answer) -> str:
+    if result.matches:
+        return "\n\n".join(render_match(m, i) for i, m in enumerate(result.matches, start=1))
+    lines: list[str] = []
+    if result.note:
+        lines.append(result.note)
+    if result.profile is not None:
+        p = result.profile
+        lines.append(f"{p.display_name}（{p.pinyin}）：{p.role}")
+        lines.append("来源：" + "；".join(s.citation for s in p.sources))
+        lines.append(f"共 {len(p.entries)} 段回答。可以问问 TA 关于这些话题的看法：")
+    else:
+        who = f"{result.persona_filter.display_name}" if result.persona_filter else "专家们"
+        lines.append(f"抱歉，{who}的记录里没有能可靠回答这个问题的内容。")
+        if result.covered_by:
+            lines.append("谈过这个话题的是：" + "、".join(p.display_name for p in result.covered_by) + "。")
+    if result.suggestions:
+        lines.append("试试这些：" if result.profile is None else "")
+        lines += [f"  · {s.text}" for s in result.suggestions]
+    return "\n".join(line for line in lines if line)
+
+
+def render_comparison(result: Comparison, engine: Engine) -> str:
+    topic = f"话题：{engine.topic_label(result.topic)}\n\n" if result.topic else ""
+    blocks = []
+    for side in result.sides:
+        if side.matches:
+            blocks.append(f"【{side.persona.display_name}】\n" + render_match(side.matches[0]))
+        else:
+            blocks.append(f"【{side.persona.display_name}】\n没有谈过这个话题的记录。")
+    return topic + "\n\n".join(blocks)
