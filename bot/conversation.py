@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from bot.matching import Answer, Comparison, Engine, Match, TopicCount, UnknownExpert
 from bot.matching.results import Side
 from bot.model import Persona
+from bot.text import fold
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "向专家提问：/ask [专家] 问题"),
@@ -522,19 +523,22 @@ def _drop_separator(text: str) -> str:
 
 
 def _plausible_name(candidate: str, n_tokens: int, persona: Persona) -> bool:
-    """Does candidate look like one whole name of persona, not a name plus part of a question?
+    """Is candidate one whole name of persona, not a name plus part of the question?
 
-    A CJK candidate must be as long as one of the persona's CJK names ("丁磊开源" is not "丁磊",
-    "瀋向洋" may be "沈向洋"); several Latin words must be as long as a Latin name ("Harry Shum").
+    The engine's resolve() is forgiving (it finds a name inside longer text), which is right for
+    "/expert" but would swallow "沈向洋 监管" whole here. So a candidate must equal one of the
+    persona's names after folding script, width and case; only a single Latin word ("shum") is
+    left to the engine's judgement.
     """
-    key = "".join(ch for ch in candidate.lower() if ch.isalnum())
+    key = _name_key(candidate)
     names = [persona.name, persona.name_simplified, persona.pinyin, persona.id, *persona.aliases]
-    keys = {"".join(ch for ch in n.lower() if ch.isalnum()) for n in names}
-    if any(_is_cjk(ch) for ch in key):
-        return any(len(k) == len(key) for k in keys if any(_is_cjk(ch) for ch in k))
-    if n_tokens == 1:
+    if key in {_name_key(n) for n in names}:
         return True
-    return any(len(k) == len(key) for k in keys if k.isascii())
+    return n_tokens == 1 and candidate.isascii() and candidate.isalpha()
+
+
+def _name_key(name: str) -> str:
+    return "".join(ch for ch in fold(name) if ch.isalnum())
 
 
 def _is_cjk(ch: str) -> bool:

@@ -6,6 +6,7 @@ bytes and a second run changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,6 +114,7 @@ def romanised(name: str) -> str:
 
 
 def _keywords(question: str, answer: str) -> list[str]:
+    jieba.setLogLevel(logging.WARNING)
     tags = jieba.analyse.extract_tags(fold(answer + " " + question), topK=_KEYWORDS)
     return [str(t) for t in tags]
 

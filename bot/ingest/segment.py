@@ -153,7 +153,7 @@ def split_speech(text: str, speaker: str) -> list[Exchange]:
     for heading, paragraphs in sections:
         for block in _join_short(paragraphs):
             lead = _SENTENCE.match(block)
-            title = (lead.group() if lead else block).rstrip(_SENTENCE_END + "，,")
+            title = (lead.group() if lead else block).rstrip("。！？!?…，,；;")
             exchanges.append(Exchange(speaker, f"{heading}：{title}", block, len(exchanges)))
     return exchanges
 

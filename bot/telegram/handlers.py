@@ -1,0 +1,383 @@
+"""Telegram handlers: each turns one kind of update into a conversation call and sends the reply.
+
+They stay thin on purpose: `bot.conversation` decides what to answer, `render` formats it,
+`keyboards` builds the buttons. Engine calls run in a worker thread so a slow query never stalls
+the event loop (polling, other chats, the rate limiter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from telegram import (
+    InlineQueryResultsButton,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+
+from bot.conversation import (
+    ChatState,
+    ComparePicker,
+    Conversation,
+    NoMore,
+    Reply,
+    has_content,
+    parse_command,
+)
+from bot.matching import Engine
+from bot.model import DataError
+from bot.telegram import inline, keyboards, render
+from bot.telegram.reload import describe_changes, describe_error
+from bot.telegram.render import citation
+from bot.telegram.services import services
+
+logger = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+Action = Callable[[Conversation, ChatState, list[str], keyboards.Stash], Reply]
+STATE_KEY = "expert"
+STASH_KEY = "stash"
+STALE = "这个按钮已过期，请重新发送命令。"
+REFUSED = "抱歉，这个机器人目前只对受邀的聊天开放。"
+SEND_TEXT = "我只看得懂文字 🙂 请用文字发一个问题，例如：开源大模型怎么看？"
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """Private chats always; groups only when the message mentions the bot or replies to it."""
+
+    def filter(self, message: Message) -> bool:
+        if message.chat.type == ChatType.PRIVATE:
+            return True
+        bot = message.get_bot()
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        mention = f"@{bot.username}".lower()
+        return any(text.lower() == mention for text in message.parse_entities([MessageEntity.MENTION]).values())
+
+
+ADDRESSED = _AddressedToBot()
+
+
+# ---- plumbing shared by the handlers ----
+
+
+def _state(context: Context) -> ChatState:
+    data = context.chat_data if context.chat_data is not None else {}
+    expert = data.get(STATE_KEY)
+    return ChatState(expert if isinstance(expert, str) else None)
+
+
+def _stash(context: Context) -> keyboards.Stash:
+    if context.chat_data is None:
+        return {}
+    stash = context.chat_data.get(STASH_KEY)
+    if not isinstance(stash, dict):
+        stash = context.chat_data[STASH_KEY] = {}
+    return stash
+
+
+async def _save(update: Update, context: Context, state: ChatState, before: str | None) -> None:
+    """Persist a changed current expert now (atomically), not at the next periodic flush."""
+    if state.expert_id == before or context.chat_data is None or update.effective_chat is None:
+        return
+    if state.expert_id is None:
+        context.chat_data.pop(STATE_KEY, None)
+    else:
+        context.chat_data[STATE_KEY] = state.expert_id
+    context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
+    await context.application.update_persistence()
+
+
+async def _run(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply]) -> Reply:
+    """Run a conversation call with this chat's state (in a thread) and save the state after."""
+    state = _state(context)
+    before = state.expert_id
+    reply = await asyncio.to_thread(call, services(context).conversation, state)
+    await _save(update, context, state, before)
+    return reply
+
+
+async def send(update: Update, context: Context, reply: Reply, *, edit: bool = False) -> None:
+    """Render and send a reply: split parts in order, the keyboard under the last part.
+
+    With `edit`, a one-part reply replaces the message whose button was pressed (picker flows).
+    In groups the first part quotes the user's message so the thread stays readable.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    parts = render.render(reply)
+    markup = keyboards.for_reply(reply, _stash(context))
+    query = update.callback_query
+    if edit and query is not None and len(parts) == 1:
+        try:
+            await query.edit_message_text(parts[0], reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    quote = update.message.message_id if update.message and chat.type != ChatType.PRIVATE else None
+    for i, part in enumerate(parts):
+        await context.bot.send_message(
+            chat.id,
+            part,
+            reply_markup=markup if i == len(parts) - 1 else None,
+            reply_parameters=ReplyParameters(quote, allow_sending_without_reply=True) if quote and i == 0 else None,
+        )
+
+
+async def _respond(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply],
+                   *, typing: bool = False) -> None:
+    if typing and update.effective_chat is not None:
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    await send(update, context, await _run(update, context, call))
+
+
+def _args(context: Context) -> str:
+    return " ".join(context.args or [])
+
+
+def _text_args(update: Update) -> str:
+    """Command arguments with the user's own spacing (context.args loses line breaks)."""
+    text = update.message.text if update.message and update.message.text else ""
+    parsed = parse_command(text)
+    return parsed[1] if parsed else ""
+
+
+# ---- commands ----
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start [expert-id]: welcome; a deep link t.me/bot?start=ding-lei opens that expert."""
+    await _respond(update, context, lambda conv, state: conv.start(_args(context), state))
+
+
+async def help_command(update: Update, context: Context) -> None:
+    """/help: the commands and how to ask."""
+    await _respond(update, context, lambda conv, state: conv.help(state))
+
+
+async def about(update: Update, context: Context) -> None:
+    """/about: where the answers come from and how one is chosen."""
+    await _respond(update, context, lambda conv, _state: conv.about())
+
+
+async def experts(update: Update, context: Context) -> None:
+    """/experts: everyone, as buttons."""
+    await _respond(update, context, lambda conv, state: conv.experts(state))
+
+
+async def expert(update: Update, context: Context) -> None:
+    """/expert NAME: make NAME the chat's current expert."""
+    await _respond(update, context, lambda conv, state: conv.expert(_text_args(update), state))
+
+
+async def all_experts(update: Update, context: Context) -> None:
+    """/all: questions go to every expert again."""
+    await _respond(update, context, lambda conv, state: conv.all(state))
+
+
+async def ask(update: Update, context: Context) -> None:
+    """/ask [NAME] QUESTION."""
+    await _respond(update, context, lambda conv, state: conv.ask(_text_args(update), state), typing=True)
+
+
+async def topics(update: Update, context: Context) -> None:
+    """/topics [NAME]: topics as buttons."""
+    await _respond(update, context, lambda conv, state: conv.topics(_text_args(update), state))
+
+
+async def compare(update: Update, context: Context) -> None:
+    """/compare A B QUESTION, or the pick-two-experts flow without arguments."""
+    await _respond(update, context, lambda conv, state: conv.compare(_text_args(update), state), typing=True)
+
+
+async def question(update: Update, context: Context) -> None:
+    """Plain text (private chat, mention or reply in a group): a question to the current expert."""
+    message = update.message
+    if message is None or message.text is None:
+        return
+    text = message.text
+    for value in message.parse_entities([MessageEntity.MENTION]).values():
+        if value.lower() == f"@{context.bot.username}".lower():
+            text = text.replace(value, " ", 1)
+    await _respond(update, context, lambda conv, state: conv.question(text, state), typing=has_content(text))
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    """A command no handler took: help, unless it is addressed to another bot."""
+    text = update.message.text if update.message and update.message.text else ""
+    parsed = parse_command(text)
+    chat = update.effective_chat
+    if parsed is None or chat is None:
+        return
+    username = parsed[2]
+    if username is not None and username.lower() != (context.bot.username or "").lower():
+        return  # /ask@OtherBot
+    if username is None and chat.type != ChatType.PRIVATE:
+        return  # a bare command in a group may belong to another bot
+    await _respond(update, context, lambda conv, state: conv.command(parsed[0], parsed[1], state))
+
+
+async def unsupported(update: Update, context: Context) -> None:
+    """Stickers, photos, voice, locations, documents... in a private chat: ask for text."""
+    if update.message is not None:
+        await update.message.reply_text(SEND_TEXT)
+
+
+# ---- buttons ----
+
+
+def _pick_expert(conv: Conversation, state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
+    return conv.select(args[0], state)
+
+
+def _ask_stashed(conv: Conversation, state: ChatState, args: list[str], stash: keyboards.Stash) -> Reply:
+    text = stash.get(args[0])
+    if text is None:
+        return NoMore(STALE)
+    target = args[1] if len(args) > 1 else ""
+    if target == "*":
+        return conv.question(text, ChatState())
+    return conv.question(text, state, persona_id=target or None)
+
+
+def _versus(conv: Conversation, _state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
+    match = conv.engine.entry(args[0])
+    candidates = conv.compare_candidates(args[0])
+    if match is None or not candidates:
+        return NoMore("没有其他专家谈过这个话题。")
+    return ComparePicker([match.persona, *candidates], first=match.persona)
+
+
+def _source(conv: Conversation, _state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
+    match = conv.engine.entry(args[0])
+    return NoMore(citation(match.source)[:190] if match else STALE)
+
+
+_ACTIONS: dict[str, Action] = {
+    keyboards.PICK_EXPERT: _pick_expert,
+    keyboards.ALL: lambda conv, state, _a, _s: conv.all(state),
+    keyboards.TOPIC: lambda conv, _st, a, _s: conv.topic(a[0], a[1] if len(a) > 1 and a[1] else None),
+    keyboards.ENTRY: lambda conv, _st, a, _s: conv.entry(a[0]),
+    keyboards.MORE: lambda conv, _st, a, _s: conv.more(a[0]),
+    keyboards.OTHERS: lambda conv, _st, a, _s: conv.others(a[0]),
+    keyboards.VERSUS: _versus,
+    keyboards.SOURCE: _source,
+    keyboards.ASK: _ask_stashed,
+    keyboards.CMP_START: lambda conv, st, _a, _s: conv.compare("", st),
+    keyboards.CMP_FIRST: lambda conv, _st, a, _s: conv.compare_pick(a[0]),
+    keyboards.CMP_SECOND: lambda conv, _st, a, _s: conv.compare_pick(a[0], a[1]),
+    keyboards.CMP_TOPIC: lambda conv, _st, a, _s: conv.compare_topic(a[0], a[1], a[2]),
+}
+_EDITS = frozenset({keyboards.CMP_START, keyboards.CMP_FIRST, keyboards.CMP_SECOND})
+
+
+async def button(update: Update, context: Context) -> None:
+    """A tap on an inline button: decode its data, run the action, answer the query.
+
+    Stale, foreign or malformed data (old keyboards, other versions) gets a polite toast.
+    """
+    query = update.callback_query
+    if query is None:
+        return
+    decoded = keyboards.decode(query.data)
+    action = _ACTIONS.get(decoded[0]) if decoded else None
+    if decoded is None or action is None:
+        await query.answer(STALE)
+        return
+    stash = _stash(context)
+    try:
+        reply = await _run(update, context, lambda conv, state: action(conv, state, decoded[1], stash))
+    except (IndexError, KeyError, ValueError):
+        await query.answer(STALE)
+        return
+    if isinstance(reply, NoMore):
+        await query.answer(reply.text)
+        return
+    await query.answer()
+    await send(update, context, reply, edit=decoded[0] in _EDITS)
+
+
+# ---- inline mode ----
+
+
+async def inline_query(update: Update, context: Context) -> None:
+    """@bot QUESTION in any chat: the top recorded answers, each with its source."""
+    query = update.inline_query
+    if query is None:
+        return
+    text = query.query.strip()
+    if not has_content(text):
+        prompt = InlineQueryResultsButton("输入问题，例如：开源怎么看", start_parameter="inline")
+        await query.answer([], cache_time=5, button=prompt)
+        return
+    conv = services(context).conversation
+    answer = await asyncio.to_thread(conv.engine.answer, text, None, 10)
+    results = inline.results(answer.matches)
+    button_ = None if results else InlineQueryResultsButton("没有找到贴切的原话，换个问法？", start_parameter="inline")
+    await query.answer(results, cache_time=30, is_personal=False, button=button_)
+
+
+# ---- operations ----
+
+
+async def gate(update: Update, context: Context) -> None:
+    """PERSONA_BOT_ALLOWED_CHATS: chats outside the list get a polite refusal and nothing else."""
+    allowed = services(context).settings.allowed_chats
+    if allowed is None:
+        return
+    chat, user = update.effective_chat, update.effective_user
+    ident = chat.id if chat is not None else (user.id if user is not None else None)
+    if ident in allowed:
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(REFUSED)
+    elif update.inline_query is not None:
+        await update.inline_query.answer([], cache_time=60)
+    elif update.message is not None and chat is not None and (
+        chat.type == ChatType.PRIVATE or (update.message.text or "").startswith("/")
+    ):
+        await update.message.reply_text(REFUSED)
+    raise ApplicationHandlerStop
+
+
+async def reload(update: Update, context: Context) -> None:
+    """/reload (admins): re-read personas without downtime; on bad data keep serving the old."""
+    svc = services(context)
+    user = update.effective_user
+    if update.message is None:
+        return
+    if user is None or user.id not in svc.settings.admins:
+        await update.message.reply_text("抱歉，只有管理员可以使用 /reload。")
+        return
+    async with svc.reload_lock:
+        old = svc.conversation.engine
+        try:
+            new = await asyncio.to_thread(Engine.load, svc.settings.personas_dir)
+        except DataError as exc:
+            logger.warning("reload refused: %d problems in persona data", len(exc.problems))
+            parts = render.notice("重新加载失败，继续使用原来的数据：", describe_error(exc))
+        else:
+            svc.conversation.engine = new
+            logger.info("reloaded personas: %d experts", len(new.personas))
+            title = f"已重新加载：{len(new.personas)} 位专家。"
+            parts = render.notice(title, describe_changes(old.personas, new.personas))
+    for part in parts:
+        await update.message.reply_text(part)
+
+
+async def on_error(update: object, context: Context) -> None:
+    """One log line per failure; the token filter on the handlers redacts it."""
+    uid: Any = update.update_id if isinstance(update, Update) else None
+    error = context.error
+    logger.error("update %s failed: %s: %s", uid, type(error).__name__, error)

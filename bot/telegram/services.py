@@ -1,0 +1,28 @@
+"""What every handler needs, kept in `application.bot_data` (not a module global)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram.ext import ContextTypes
+
+from bot.conversation import Conversation
+from bot.telegram.config import Settings
+
+KEY = "services"
+
+
+@dataclass
+class Services:
+    conversation: Conversation
+    settings: Settings
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found: Any = context.bot_data.get(KEY)
+    if not isinstance(found, Services):
+        raise RuntimeError("bot_data has no Services: build the application with app.build_application()")
+    return found
