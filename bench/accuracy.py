@@ -109,7 +109,8 @@ def _t2s() -> Callable[[str], str]:
     """OpenCC is loaded lazily so importing this module stays cheap."""
     import opencc
 
-    return opencc.OpenCC("t2s").convert  # type: ignore[no-any-return]
+    convert: Callable[[str], str] = opencc.OpenCC("t2s").convert
+    return convert
 
 
 def fold(text: str | None) -> str:

@@ -7,6 +7,8 @@ engine at 100,000 entries costs seconds, not an hour, on a shared two-core machi
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
 import math
 import resource
@@ -90,6 +92,18 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 def rss_mb() -> float:
     """Current resident set size of this process."""
     return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def settled_rss_mb() -> float:
+    """RSS after a full garbage collection and glibc's malloc_trim, where available.
+
+    Plain RSS keeps the high-water mark of build-time temporaries that the allocator has not returned
+    to the OS; this figure is closer to what the finished index really holds.
+    """
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: plain RSS after gc is the best we have
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return rss_mb()
 
 
 def peak_rss_mb() -> float:

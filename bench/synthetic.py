@@ -12,6 +12,9 @@ import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from bot.model import Entry, Persona, Source
 
@@ -53,9 +56,7 @@ class SentencePool:
             raise ValueError("no entries to recombine: the personas are empty")
         questions = [q for e in entries for q in split_sentences(e.question)] or [e.question for e in entries]
         answers = [s for e in entries for s in split_sentences(e.answer)] or [e.answer for e in entries]
-        shapes = [
-            Shape(max(1, len(split_sentences(e.answer))), tuple(e.topics), tuple(e.keywords)) for e in entries
-        ]
+        shapes = [Shape(max(1, len(split_sentences(e.answer))), tuple(e.topics), tuple(e.keywords)) for e in entries]
         sources = [s for p in personas for s in p.sources]
         return cls(tuple(questions), tuple(answers), tuple(shapes), tuple(sources))
 
@@ -145,3 +146,11 @@ def _perturb(rng: random.Random, text: str) -> str:
         else:
             chars[i] = rng.choice(chars)
     return "".join(chars)
+
+
+def write_personas(personas: Sequence[Persona], directory: Path) -> None:
+    """Write personas as YAML files, so the CLI can be timed on a synthetic corpus via --personas."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for persona in personas:
+        text = yaml.safe_dump(persona.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+        (directory / f"{persona.id}.yaml").write_text(text, encoding="utf-8")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.accuracy import DEFAULT_EVAL, Case, System, best_threshold, collect, load_cases, score
-from bench.baselines import SYSTEMS
-from bench.measure import peak_rss_mb, rss_mb, time_queries, timed
+from bench.baselines import SYSTEMS, Guarded
+from bench.measure import peak_rss_mb, rss_mb, settled_rss_mb, time_queries, timed
 from bench.synthetic import SentencePool, make_corpus, perturbed_queries
 from bot.model import Persona, load_personas
 
@@ -46,7 +46,9 @@ def build_corpus(size: str, personas_dir: Path, seed: int) -> tuple[list[Persona
     return synthetic, {"generate_s": round(generate_s, 4)}
 
 
-def latency_queries(cases: Sequence[Case], personas: Sequence[Persona], size: str, args: argparse.Namespace) -> list[str]:
+def latency_queries(
+    cases: Sequence[Case], personas: Sequence[Persona], size: str, args: argparse.Namespace
+) -> list[str]:
     """Dev-eval queries, plus perturbed corpus sentences on synthetic corpora (dev queries rarely hit them)."""
     queries = [c.query for c in cases]
     if size != REAL:
@@ -57,20 +59,31 @@ def latency_queries(cases: Sequence[Case], personas: Sequence[Persona], size: st
 def measure_system(
     name: str, personas: Sequence[Persona], queries: Sequence[str], cases: Sequence[Case], args: argparse.Namespace
 ) -> dict[str, Any]:
-    """Build one system, then time it and (on the real corpus) score it on the dev eval."""
-    before = rss_mb()
-    system, build_s = timed(lambda: SYSTEMS[name](personas))
+    """Build one system, then time it and (on the real corpus) score it on the dev eval.
+
+    `index_mb` is the RSS the system added by the end of its timed queries, not just after building,
+    so a tokenizer dictionary loaded lazily on the first query is charged to the system that needs it;
+    `settled_index_mb` is the same after gc + malloc_trim, i.e. without build-time garbage.
+    """
+    before = settled_rss_mb()
+    built, build_s = timed(lambda: SYSTEMS[name](personas))
     after = rss_mb()
+    system = Guarded(built)
     latency = time_queries(system.search, queries, args.budget)
+    served = rss_mb()
     result: dict[str, Any] = {
         "build_s": round(build_s, 4),
         "rss_after_build_mb": round(after, 1),
-        "index_mb": round(after - before, 1),
-        "latency": latency.to_json(),
+        "rss_after_queries_mb": round(served, 1),
+        "index_mb": round(served - before, 1),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "settled_index_mb": round(settled_rss_mb() - before, 1),
+        "latency": latency.to_json(),
     }
     if args.size == REAL and cases:
         result.update(accuracy_fields(system, cases))
+    result["errors"] = system.errors
+    result["first_error"] = system.first_error
     return result
 
 

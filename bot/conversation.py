@@ -344,6 +344,9 @@ class Conversation:
         """Plain text: a question to `persona_id`, else the chat's current expert, else everyone."""
         if not has_content(text):
             return EmptyText(self.current(state))
+        named = self.take_name(text)
+        if named is not None and not has_content(named[1]):  # just a name: who is that?
+            return ExpertProfile(named[0], self.engine.topics(named[0]))
         persona = self._persona(persona_id) if persona_id else self.current(state)
         answer = self.engine.answer(text.strip(), persona=persona, k=self.k)
         if answer.profile is not None and not answer.matches:

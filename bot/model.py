@@ -147,35 +147,41 @@ def load_persona(path: Path) -> Persona:
         raise DataError([Problem(name, line, f"broken YAML: {reason}")]) from None
     if not isinstance(data, dict):
         raise DataError([Problem(name, 1, "expected a mapping of persona fields")])
+    problems = _check_references(data, name, tree)
     try:
         persona = Persona.model_validate(data)
     except ValidationError as exc:
         problems = [
             Problem(name, _line_of(tree, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
             for err in exc.errors()
-        ]
+        ] + problems
         raise DataError(problems) from None
-    problems = _check_references(persona, name, tree)
     if problems:
         raise DataError(problems)
     return persona
 
 
-def _check_references(persona: Persona, name: str, tree: yaml.Node | None) -> list[Problem]:
-    """Cross-field rules pydantic cannot see: source ids exist, entry ids unique in the file."""
+def _check_references(data: dict[str, Any], name: str, tree: yaml.Node | None) -> list[Problem]:
+    """Rules pydantic cannot see, checked on the raw data so they are reported with schema errors:
+    every entry's source is one of the persona's sources, entry ids are unique in the file."""
     problems: list[Problem] = []
-    known = {s.id for s in persona.sources}
+    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    known = {str(s.get("id")) for s in sources if isinstance(s, dict)}
+    topics = data.get("topics") if isinstance(data.get("topics"), dict) else {}
     seen: set[str] = set()
-    for topic, entries in persona.topics.items():
-        for i, entry in enumerate(entries):
+    for topic, entries in topics.items():
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
             loc = ("topics", topic, i)
-            if entry.source not in known:
-                problems.append(
-                    Problem(name, _line_of(tree, (*loc, "source")), f"unknown source id {entry.source!r}")
-                )
-            if entry.id in seen:
-                problems.append(Problem(name, _line_of(tree, (*loc, "id")), f"duplicate entry id {entry.id!r}"))
-            seen.add(entry.id)
+            source = entry.get("source")
+            if source is not None and str(source) not in known:
+                problems.append(Problem(name, _line_of(tree, (*loc, "source")), f"unknown source id {source!r}"))
+            entry_id = entry.get("id")
+            if entry_id in seen:
+                problems.append(Problem(name, _line_of(tree, (*loc, "id")), f"duplicate entry id {entry_id!r}"))
+            if isinstance(entry_id, str):
+                seen.add(entry_id)
     return problems
 
 

@@ -44,6 +44,7 @@ class Tokenizer:
 
     def __init__(self, terms: Iterable[str] = ()) -> None:
         self._terms = sorted({fold(t) for t in terms if t.strip()})
+        self._term_set = frozenset(self._terms)
         self._jieba: jieba.Tokenizer | None = None
 
     def _ready(self) -> jieba.Tokenizer:
@@ -70,6 +71,13 @@ class Tokenizer:
                 cut = tok.lcut_for_search(run["cjk"], HMM=False) if search else tok.lcut(run["cjk"], HMM=False)
                 out.extend(w for w in cut if w.strip())
         return out
+
+    def is_common(self, word: str, threshold: int = 2000) -> bool:
+        """Whether jieba's general dictionary counts the word as everyday Chinese (domain terms
+        added to this tokenizer are not)."""
+        if word in self._term_set:
+            return False
+        return int(self._ready().FREQ.get(word, 0)) >= threshold
 
     def search_words(self, folded: str) -> list[str]:
         """Words and their sub-words (`人工智能` also gives `人工`, `智能`): for indexing entries."""

@@ -62,7 +62,8 @@ class Engine:
         self.vocabulary = vocabulary or Vocabulary()
         self._docs = [_Doc(p, e, fold(e.question)) for p in self.personas for e in p.entries]
         self._by_entry = {d.entry.id: i for i, d in enumerate(self._docs)}
-        self._persona_of = np.array([self.personas.index(d.persona) for d in self._docs], dtype=np.int32)
+        position = {p.id: i for i, p in enumerate(self.personas)}
+        self._persona_of = np.array([position[d.persona.id] for d in self._docs], dtype=np.int32)
         terms = [w for t in self.vocabulary.topics for w in (*t.keywords, *(s for g in t.synonyms for s in g))]
         terms += list(self.vocabulary.glossary.values())
         terms += [k for d in self._docs for k in d.entry.keywords]
@@ -73,6 +74,7 @@ class Engine:
             stopwords,
         )
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
+        self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -135,16 +137,21 @@ class Engine:
         hits = self.index.search(q.concepts)
         bm25 = hits.bm25
         if allowed:
-            mask = np.isin(self._persona_of, [self.personas.index(p) for p in allowed])
+            wanted = [i for i, p in enumerate(self.personas) if p.id in {a.id for a in allowed}]
+            mask = np.isin(self._persona_of, wanted)
             bm25 = np.where(mask, bm25, 0)
         pool = np.flatnonzero(bm25 > 0)
         if not len(pool):
             return []
-        top = pool[np.argsort(-bm25[pool], kind="stable")[:CANDIDATES]]
+        if len(pool) > CANDIDATES:
+            pool = pool[np.argpartition(-bm25[pool], CANDIDATES - 1)[:CANDIDATES]]
+        top = pool[np.argsort(-bm25[pool], kind="stable")]
         best = float(bm25[top[0]])
         similarity = process.cdist([q.remainder], [self._docs[i].question for i in top],
                                    scorer=fuzz.partial_token_set_ratio, workers=1)[0]
-        unique = {i for i, c in enumerate(q.concepts) if self.index.entry_frequency(c) == 1}
+        # A specific word (rare in everyday Chinese) that only one entry uses points at that entry.
+        unique = {i for i, c in enumerate(q.concepts)
+                  if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
         matches = []
         for rank, doc_id in enumerate(top):
             score = 100 * (W_PASSAGE * float(hits.passage_coverage[doc_id])
@@ -196,7 +203,7 @@ class Engine:
         target = self._target(persona)
         counts: dict[str, int] = {}
         for person in [target] if target else self.personas:
-            for topic, n in person.topic_counts().items():
+            for topic, n in self._topic_counts[person.id].items():
                 counts[topic] = counts.get(topic, 0) + n
         order = {t.id: i for i, t in enumerate(self.vocabulary.topics)}
         ranked = sorted(counts, key=lambda t: (-counts[t], order.get(t, len(order)), t))

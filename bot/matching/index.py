@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,15 +59,6 @@ class Hits:
     matched: list[IntArray]  # per concept: the entries where it hit (for explaining why)
 
 
-def passages_of(question: str, answer: str) -> list[str]:
-    """The question, then overlapping windows of WINDOW sentences over the answer."""
-    sentences = [s for s in _SENTENCE.findall(answer) if s.strip()] or [answer]
-    windows = [
-        "".join(sentences[i : i + WINDOW]) for i in range(max(1, len(sentences) - WINDOW + 1))
-    ]
-    return [question, *windows]
-
-
 class Index:
     """BM25 over passages of folded text; an entry is as good as its best passage."""
 
@@ -76,40 +67,57 @@ class Index:
         self.tokenizer = tokenizer
         self.stopwords = stopwords
         self.size = len(docs)
-        parents: list[int] = []
-        counts: list[Counter[str]] = []
-        entry_df: Counter[str] = Counter()
+        vocabulary: dict[str, int] = {}
+        # Flat (term, passage) occurrences; sorting them once gives every posting list.
+        terms, passages, parents = array("i"), array("i"), array("i")
+        passage = 0
         for entry, (question, answer) in enumerate(docs):
-            seen: set[str] = set()
-            for passage in passages_of(question, answer):
-                tokens = self._doc_tokens(passage)
-                counts.append(Counter(tokens))
+            for tokens in self._passage_tokens(question, answer):
+                for token in tokens:
+                    terms.append(vocabulary.setdefault(token, len(vocabulary)))
+                    passages.append(passage)
                 parents.append(entry)
-                seen.update(tokens)
-            entry_df.update(seen)
-        self._parent: IntArray = np.array(parents, dtype=np.int32)
-        self.passages = len(parents)
-        lengths = np.array([sum(c.values()) or 1 for c in counts], dtype=np.float32)
-        avg = float(lengths.mean()) if len(lengths) else 1.0
-        postings: dict[str, list[tuple[int, int]]] = {}
-        for passage, counter in enumerate(counts):
-            for term, tf in counter.items():
-                postings.setdefault(term, []).append((passage, tf))
+                passage += 1
+        self._parent: IntArray = np.frombuffer(parents, dtype=np.int32).copy()
+        self.passages = passage
+        term_ids = np.frombuffer(terms, dtype=np.int32)
+        passage_ids = np.frombuffer(passages, dtype=np.int32)
+        lengths = np.bincount(passage_ids, minlength=passage).astype(np.float32)
+        lengths[lengths == 0] = 1
+        avg = float(lengths.mean()) if passage else 1.0
+        # Unique (term, passage) pairs with their counts, grouped by term.
+        pairs = term_ids.astype(np.int64) * max(passage, 1) + passage_ids
+        pairs, tf = np.unique(pairs, return_counts=True)
+        pair_terms = (pairs // max(passage, 1)).astype(np.int32)
+        pair_passages = (pairs % max(passage, 1)).astype(np.int32)
+        # Rarity is judged over entries, so a word repeated across one long answer stays rare.
+        entry_pairs = np.unique(pair_terms.astype(np.int64) * max(self.size, 1) + self._parent[pair_passages])
+        entry_df = np.bincount((entry_pairs // max(self.size, 1)).astype(np.int64), minlength=len(vocabulary))
+        idf = np.log(1 + (self.size - entry_df + 0.5) / (entry_df + 0.5))
+        tf_f = tf.astype(np.float32)
+        weights = (idf[pair_terms] * tf_f * (K1 + 1) / (tf_f + K1 * (1 - B + B * lengths[pair_passages] / avg)))
+        bounds = np.searchsorted(pair_terms, np.arange(len(vocabulary) + 1))
+        names = sorted(vocabulary, key=vocabulary.__getitem__)
         self._ids: dict[str, IntArray] = {}
         self._weights: dict[str, FloatArray] = {}
         self._idf: dict[str, float] = {}
-        for term, plist in postings.items():
-            ids = np.fromiter((p for p, _ in plist), dtype=np.int32, count=len(plist))
-            tf = np.fromiter((t for _, t in plist), dtype=np.float32, count=len(plist))
-            # Rarity is judged over entries, so a word repeated across one long answer stays rare.
-            idf = math.log(1 + (self.size - entry_df[term] + 0.5) / (entry_df[term] + 0.5))
-            norm = K1 * (1 - B + B * lengths[ids] / avg)
-            self._ids[term] = ids
-            self._weights[term] = (idf * tf * (K1 + 1) / (tf + norm)).astype(np.float32)
-            self._idf[term] = idf
+        for term_id, term in enumerate(names):
+            lo, hi = bounds[term_id], bounds[term_id + 1]
+            self._ids[term] = pair_passages[lo:hi]
+            self._weights[term] = weights[lo:hi].astype(np.float32)
+            self._idf[term] = float(idf[term_id])
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
         self._pinyin: dict[str, list[str]] | None = None
+
+    def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
+        """Tokens of the question, then of each window of WINDOW sentences (each sentence cut once)."""
+        sentences = [self._doc_tokens(s) for s in _SENTENCE.findall(answer) if s.strip()] or [self._doc_tokens(answer)]
+        windows = [
+            [t for sentence in sentences[i : i + WINDOW] for t in sentence]
+            for i in range(max(1, len(sentences) - WINDOW + 1))
+        ]
+        return [self._doc_tokens(question), *windows]
 
     def _doc_tokens(self, folded: str) -> list[str]:
         return [t for t in self.tokenizer.search_words(folded) if t not in self.stopwords]
@@ -133,27 +141,40 @@ class Index:
             return max(known)
         return self.max_idf if has_cjk(concept.text) else self.max_idf / 2
 
-    def entry_frequency(self, concept: Concept) -> int:
-        """In how many entries the concept (any of its forms) occurs."""
-        ids = self._postings(concept)[0]
-        return len(np.unique(self._parent[ids]))
 
-    def _postings(self, concept: Concept) -> tuple[IntArray, FloatArray]:
-        """Passages where any form of the concept occurs, each with its best weighted BM25."""
-        parts = [(self._ids[f.term], f.weight * self._weights[f.term]) for f in concept.forms if f.term in self._ids]
+
+    def _postings(self, concept: Concept, ceiling: float) -> tuple[IntArray, FloatArray, FloatArray]:
+        """Passages where any form of the concept occurs, with the best BM25 and coverage credit.
+
+        A hit through a common synonym earns no more coverage than that synonym's own rarity:
+        `大语言模型` found as `大模型` counts as much as `大模型` does, not as the rare word.
+        """
+        parts = [
+            (self._ids[f.term], f.weight * self._weights[f.term], f.weight * min(self._idf[f.term], ceiling))
+            for f in concept.forms
+            if f.term in self._ids
+        ]
         if not parts:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
+            empty = np.empty(0, dtype=np.float32)
+            return np.empty(0, dtype=np.int32), empty, empty
         if len(parts) == 1:
-            return parts[0][0], parts[0][1].astype(np.float32)
+            ids, bm25, credit = parts[0]
+            return ids, bm25.astype(np.float32), np.full(len(ids), credit, dtype=np.float32)
         ids = np.concatenate([p[0] for p in parts])
-        weights = np.concatenate([p[1] for p in parts]).astype(np.float32)
-        order = np.lexsort((-weights, ids))
-        ids, weights = ids[order], weights[order]
+        bm25 = np.concatenate([p[1] for p in parts]).astype(np.float32)
+        credit = np.concatenate([np.full(len(p[0]), p[2], dtype=np.float32) for p in parts])
+        order = np.lexsort((-credit, ids))
+        ids, bm25, credit = ids[order], bm25[order], credit[order]
         first = np.concatenate(([True], ids[1:] != ids[:-1]))
-        return ids[first], weights[first]
+        best_bm25 = np.maximum.reduceat(bm25, np.flatnonzero(first)) if len(ids) else bm25
+        return ids[first], best_bm25.astype(np.float32), credit[first]
 
     def search(self, concepts: Sequence[Concept]) -> Hits:
-        """Score all passages at once, then keep each entry's best passage."""
+        """Score all passages at once, then keep each entry's best passage.
+
+        Posting lists are sorted by passage and passages by entry, so grouping by entry is a
+        neighbour comparison (`_groups`), not a sort.
+        """
         p_bm25 = np.zeros(self.passages, dtype=np.float32)
         p_cover = np.zeros(self.passages, dtype=np.float32)
         p_count = np.zeros(self.passages, dtype=np.float32)
@@ -164,22 +185,24 @@ class Index:
         for concept in concepts:
             weight = self.concept_weight(concept)
             total += weight
-            ids, weights = self._postings(concept)
+            ids, weights, credit = self._postings(concept, weight)
             p_bm25[ids] += weights
-            p_cover[ids] += np.float32(weight)
+            p_cover[ids] += credit
             p_count[ids] += 1
-            entries = np.unique(self._parent[ids])
-            e_cover[entries] += np.float32(weight)
+            entries, starts = _groups(self._parent[ids])
+            if len(entries):
+                e_cover[entries] += np.maximum.reduceat(credit, starts)
             matched.append(entries)
             touched.append(ids)
         bm25 = np.zeros(self.size, dtype=np.float32)
         cover = np.zeros(self.size, dtype=np.float32)
         count = np.zeros(self.size, dtype=np.float32)
-        if touched:
-            hit = np.unique(np.concatenate(touched))
-            np.maximum.at(bm25, self._parent[hit], p_bm25[hit])
-            np.maximum.at(cover, self._parent[hit], p_cover[hit])
-            np.maximum.at(count, self._parent[hit], p_count[hit])
+        hit = np.unique(np.concatenate(touched)) if touched else np.empty(0, dtype=np.int32)
+        if len(hit):
+            entries, starts = _groups(self._parent[hit])
+            bm25[entries] = np.maximum.reduceat(p_bm25[hit], starts)
+            cover[entries] = np.maximum.reduceat(p_cover[hit], starts)
+            count[entries] = np.maximum.reduceat(p_count[hit], starts)
         if total:
             cover /= np.float32(total)
             e_cover /= np.float32(total)
@@ -205,3 +228,11 @@ class Index:
                 if len(term) >= 2 and has_cjk(term):
                     self._pinyin.setdefault("".join(lazy_pinyin(term)), []).append(term)
         return sorted(self._pinyin.get("".join(lazy_pinyin(word)), []))
+
+
+def _groups(sorted_keys: IntArray) -> tuple[IntArray, IntArray]:
+    """Distinct values of a sorted array and where each run starts."""
+    if not len(sorted_keys):
+        return sorted_keys, sorted_keys
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    return sorted_keys[starts], starts.astype(np.int32)

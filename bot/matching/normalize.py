@@ -19,6 +19,7 @@ from bot.vocabulary import Namesake, Vocabulary
 SYNONYM_WEIGHT = 0.8
 SPELLING_WEIGHT = 0.9
 _LATIN = re.compile(r"[a-z0-9]")
+_LATIN_WORD = re.compile(r"[a-z0-9](?:[a-z0-9'.+\-]*[a-z0-9])?")
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,13 @@ class QueryAnalyzer:
                 self._groups.setdefault(term, folded)
         for english, chinese in vocab.glossary.items():
             translations.setdefault(fold(english), fold(chinese))
-        self._translations = sorted(
-            ((e, _phrase_pattern(e), c) for e, c in translations.items()), key=lambda x: -len(x[0])
-        )
+        # Keyed by the phrase's words, so a query is looked up word by word, not regex by regex.
+        self._translations: dict[tuple[str, ...], tuple[str, str]] = {}
+        for english, chinese in translations.items():
+            words = tuple(_LATIN_WORD.findall(english))
+            if words and "".join(words) == re.sub(r"[^a-z0-9'.+\-]", "", english):
+                self._translations.setdefault(words, (english, chinese))
+        self._longest = max((len(k) for k in self._translations), default=0)
 
     def analyse(self, text: str) -> Query:
         folded = fold(text)
@@ -107,20 +112,37 @@ class QueryAnalyzer:
         return folded, found
 
     def _translate(self, text: str) -> tuple[str, dict[str, list[str]]]:
-        """English -> Chinese in place; remember the English, since entries use some of it too."""
+        """English -> Chinese in place, longest phrase first; remember the English, since
+        entries use some of it too (`ai`, `openai`)."""
         originals: dict[str, list[str]] = {}
-        for english, pattern, chinese in self._translations:
-            if pattern.search(text):
-                text = pattern.sub(f" {chinese} ", text)
-                originals.setdefault(chinese, []).append(english)
-        return text, originals
+        words = list(_LATIN_WORD.finditer(text))
+        pieces: list[str] = []
+        last = 0
+        i = 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                span = words[i : i + n]
+                if n > 1 and any(text[a.end() : b.start()].strip() for a, b in zip(span, span[1:], strict=False)):
+                    continue  # a phrase is words separated by spaces only
+                found = self._translations.get(tuple(w.group() for w in span))
+                if found:
+                    english, chinese = found
+                    pieces += [text[last : span[0].start()], f" {chinese} "]
+                    last = span[-1].end()
+                    originals.setdefault(chinese, []).append(english)
+                    i += n
+                    break
+            else:
+                i += 1
+        pieces.append(text[last:])
+        return "".join(pieces), originals
 
     def _concepts(self, text: str, originals: dict[str, list[str]]) -> tuple[list[Concept], dict[str, str]]:
         concepts: list[Concept] = []
         corrections: dict[str, str] = {}
         seen: set[str] = set()
         for word in self.tokenizer.words(text):
-            if word in self.stopwords or word in seen:
+            if word in self.stopwords or word in seen or (len(word) == 1 and not has_cjk(word)):
                 continue
             seen.add(word)
             parts = [word]

@@ -141,4 +141,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     except TelegramError as exc:
         print(redactor.redact(f"persona-bot: Telegram error: {exc}"), file=sys.stderr)
         return EXIT_FAILED
+    except Exception as exc:  # a crash must not print an unredacted traceback
+        logger.exception("persona-bot stopped by an unexpected error")
+        print(redactor.redact(f"persona-bot: unexpected error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK

@@ -25,7 +25,6 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot.conversation import (
     ChatState,
-    ComparePicker,
     Conversation,
     NoMore,
     Reply,
@@ -34,18 +33,16 @@ from bot.conversation import (
 )
 from bot.matching import Engine
 from bot.model import DataError
-from bot.telegram import inline, keyboards, render
+from bot.telegram import buttons, inline, keyboards, render
 from bot.telegram.reload import describe_changes, describe_error
-from bot.telegram.render import citation
 from bot.telegram.services import services
 
 logger = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-Action = Callable[[Conversation, ChatState, list[str], keyboards.Stash], Reply]
 STATE_KEY = "expert"
-STASH_KEY = "stash"
-STALE = "这个按钮已过期，请重新发送命令。"
+MAX_STASHED_CHATS = 5000
+STALE = buttons.STALE
 REFUSED = "抱歉，这个机器人目前只对受邀的聊天开放。"
 SEND_TEXT = "我只看得懂文字 🙂 请用文字发一个问题，例如：开源大模型怎么看？"
 
@@ -76,13 +73,14 @@ def _state(context: Context) -> ChatState:
     return ChatState(expert if isinstance(expert, str) else None)
 
 
-def _stash(context: Context) -> keyboards.Stash:
-    if context.chat_data is None:
+def _stash(update: Update, context: Context) -> keyboards.Stash:
+    chat = update.effective_chat
+    if chat is None:
         return {}
-    stash = context.chat_data.get(STASH_KEY)
-    if not isinstance(stash, dict):
-        stash = context.chat_data[STASH_KEY] = {}
-    return stash
+    stashes = services(context).stashes
+    if chat.id not in stashes and len(stashes) >= MAX_STASHED_CHATS:
+        del stashes[next(iter(stashes))]  # forget the chat that has waited longest
+    return stashes.setdefault(chat.id, {})
 
 
 async def _save(update: Update, context: Context, state: ChatState, before: str | None) -> None:
@@ -116,7 +114,7 @@ async def send(update: Update, context: Context, reply: Reply, *, edit: bool = F
     if chat is None:
         return
     parts = render.render(reply)
-    markup = keyboards.for_reply(reply, _stash(context))
+    markup = keyboards.for_reply(reply, _stash(update, context))
     query = update.callback_query
     if edit and query is not None and len(parts) == 1:
         try:
@@ -234,52 +232,7 @@ async def unsupported(update: Update, context: Context) -> None:
         await update.message.reply_text(SEND_TEXT)
 
 
-# ---- buttons ----
-
-
-def _pick_expert(conv: Conversation, state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
-    return conv.select(args[0], state)
-
-
-def _ask_stashed(conv: Conversation, state: ChatState, args: list[str], stash: keyboards.Stash) -> Reply:
-    text = stash.get(args[0])
-    if text is None:
-        return NoMore(STALE)
-    target = args[1] if len(args) > 1 else ""
-    if target == "*":
-        return conv.question(text, ChatState())
-    return conv.question(text, state, persona_id=target or None)
-
-
-def _versus(conv: Conversation, _state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
-    match = conv.engine.entry(args[0])
-    candidates = conv.compare_candidates(args[0])
-    if match is None or not candidates:
-        return NoMore("没有其他专家谈过这个话题。")
-    return ComparePicker([match.persona, *candidates], first=match.persona)
-
-
-def _source(conv: Conversation, _state: ChatState, args: list[str], _s: keyboards.Stash) -> Reply:
-    match = conv.engine.entry(args[0])
-    return NoMore(citation(match.source)[:190] if match else STALE)
-
-
-_ACTIONS: dict[str, Action] = {
-    keyboards.PICK_EXPERT: _pick_expert,
-    keyboards.ALL: lambda conv, state, _a, _s: conv.all(state),
-    keyboards.TOPIC: lambda conv, _st, a, _s: conv.topic(a[0], a[1] if len(a) > 1 and a[1] else None),
-    keyboards.ENTRY: lambda conv, _st, a, _s: conv.entry(a[0]),
-    keyboards.MORE: lambda conv, _st, a, _s: conv.more(a[0]),
-    keyboards.OTHERS: lambda conv, _st, a, _s: conv.others(a[0]),
-    keyboards.VERSUS: _versus,
-    keyboards.SOURCE: _source,
-    keyboards.ASK: _ask_stashed,
-    keyboards.CMP_START: lambda conv, st, _a, _s: conv.compare("", st),
-    keyboards.CMP_FIRST: lambda conv, _st, a, _s: conv.compare_pick(a[0]),
-    keyboards.CMP_SECOND: lambda conv, _st, a, _s: conv.compare_pick(a[0], a[1]),
-    keyboards.CMP_TOPIC: lambda conv, _st, a, _s: conv.compare_topic(a[0], a[1], a[2]),
-}
-_EDITS = frozenset({keyboards.CMP_START, keyboards.CMP_FIRST, keyboards.CMP_SECOND})
+# ---- buttons (what each one does lives in buttons.py) ----
 
 
 async def button(update: Update, context: Context) -> None:
@@ -291,11 +244,11 @@ async def button(update: Update, context: Context) -> None:
     if query is None:
         return
     decoded = keyboards.decode(query.data)
-    action = _ACTIONS.get(decoded[0]) if decoded else None
+    action = buttons.ACTIONS.get(decoded[0]) if decoded else None
     if decoded is None or action is None:
         await query.answer(STALE)
         return
-    stash = _stash(context)
+    stash = _stash(update, context)
     try:
         reply = await _run(update, context, lambda conv, state: action(conv, state, decoded[1], stash))
     except (IndexError, KeyError, ValueError):
@@ -305,7 +258,7 @@ async def button(update: Update, context: Context) -> None:
         await query.answer(reply.text)
         return
     await query.answer()
-    await send(update, context, reply, edit=decoded[0] in _EDITS)
+    await send(update, context, reply, edit=decoded[0] in buttons.EDITS_IN_PLACE)
 
 
 # ---- inline mode ----

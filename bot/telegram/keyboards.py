@@ -198,8 +198,3 @@ def _picker_keyboard(reply: ComparePicker) -> list[list[InlineKeyboardButton]]:
     rows = _rows([_button(f"{t.label}（{t.count}）", CMP_TOPIC, a, b, t.id) for t in reply.topics[:16]], 2)
     return [*rows, [b for b in [_button("重新选择", CMP_START)] if b]]
 
-
-def versus(match_persona: Persona, candidates: list[Persona], topic: str) -> InlineKeyboardMarkup | None:
-    """After "compare" under an answer: the experts to set against its author on the same topic."""
-    return _markup(_rows([_button(f"对比{p.display_name}", CMP_TOPIC, match_persona.id, p.id, topic)
-                          for p in candidates], 3))

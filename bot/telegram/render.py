@@ -139,7 +139,8 @@ def _name(persona: Persona) -> list[Span]:
 
 def citation(source: Source) -> str:
     """outlet《title》date, as one plain line (used for toasts and inline descriptions too)."""
-    title = f"《{source.title}》" if source.title else ""
+    nested = source.title.replace("《", "〈").replace("》", "〉")  # 《…〈book〉…》, as Chinese nests them
+    title = f"《{nested}》" if source.title else ""
     return " ".join(part for part in (source.outlet, title, source.date) if part)
 
 
@@ -224,7 +225,7 @@ def spans(reply: Reply) -> list[Span]:
 
 
 def _command_lines(commands: tuple[tuple[str, str], ...]) -> list[Span]:
-    out: list[Span] = [Span("可用命令：\n", "b")]
+    out: list[Span] = [Span("可用命令：", "b"), Span("\n")]
     for name, description in commands:
         out += [Span(f"/{name}"), Span(f" — {description}\n")]
     return out
@@ -234,9 +235,9 @@ def _welcome(reply: Welcome) -> list[Span]:
     out = [Span("你好！", "b"),
            Span("我用真实专家公开说过的原话回答你的问题，一字不改，并注明出处。\n"
                 "Ask in Chinese or English; answers are the experts' own recorded words.\n\n")]
-    out += [Span("专家：\n", "b"), *_experts_lines(reply.experts, reply.current)]
+    out += [Span("专家：", "b"), Span("\n"), *_experts_lines(reply.experts, reply.current)]
     if reply.examples:
-        out += [Span("\n试试这些问题：\n", "b")]
+        out += [Span("\n试试这些问题：", "b"), Span("\n")]
         for example in reply.examples:
             out += [Span(example, "code"), Span("\n")]
     if reply.current is not None:
@@ -247,20 +248,20 @@ def _welcome(reply: Welcome) -> list[Span]:
 
 def _help(reply: Help) -> list[Span]:
     who = reply.current.display_name if reply.current else "所有专家"
-    out = [Span("使用说明\n", "b"),
+    out = [Span("使用说明", "b"), Span("\n"),
            Span(f"直接发送问题（中文繁简体或英文），当前提问对象：{who}。\n"
                 "群聊里请 @我 或回复我的消息。也可以在任何聊天里输入 @机器人名 加问题。\n\n")]
     return out + _command_lines(reply.commands)
 
 
 def _about(reply: About) -> list[Span]:
-    out = [Span("关于\n", "b"),
+    out = [Span("关于", "b"), Span("\n"),
            Span(f"回答全部来自 {len(reply.experts)} 位专家在 {reply.source_count} 个公开来源"
                 f"（采访、圆桌、演讲）中的原话，共 {reply.entry_count} 段问答。\n\n"),
            Span("怎么选出回答：", "b"),
            Span("把你的问题（繁简体统一后）与每段记录的提问、回答和话题做匹配，只在足够贴切时给出原话；"
                 "不够贴切就直接告诉你没有，并推荐相近的话题或谈过它的专家。不生成、不改写、不拼接。\n\n"),
-           Span("来源：\n", "b")]
+           Span("来源：", "b"), Span("\n")]
     for persona in reply.experts:
         for source in persona.sources:
             out += [Span(f"• {persona.display_name}："), *_source(source)[1:], Span("\n")]
@@ -271,7 +272,7 @@ def _profile(reply: ExpertProfile) -> list[Span]:
     p = reply.persona
     out = [*_name(p), Span("\n")]
     if reply.selected:
-        out += [Span(f"已选择{p.display_name}：接下来的问题都会交给他/她（/all 改回所有专家）。\n", "i")]
+        out += [Span(f"已选择{p.display_name}：接下来的问题都会交给他/她（/all 改回所有专家）。", "i"), Span("\n")]
     outlets = "、".join(dict.fromkeys(s.outlet for s in p.sources))
     out += [Span(f"\n谈过的话题：{_topic_line(reply.topics)}\n"), Span(f"来源：{outlets}（共 {len(p.sources)} 个）")]
     return out
@@ -279,10 +280,11 @@ def _profile(reply: ExpertProfile) -> list[Span]:
 
 def _answer(reply: AnswerReply) -> list[Span]:
     answer = reply.answer
+    note = [Span(answer.note, "i"), Span("\n\n")] if answer.note else []
     if answer.matches:
-        return match_spans(answer.matches[0])
+        return match_spans(answer.matches[0], note)
     who = answer.persona_filter.display_name if answer.persona_filter else "专家们"
-    out = [Span(f"没有找到{who}足够贴切回答这个问题的原话："), Span(answer.query, "i"), Span("\n")]
+    out = [*note, Span(f"没有找到{who}足够贴切回答这个问题的原话："), Span(answer.query, "i"), Span("\n")]
     if answer.covered_by:
         names = "、".join(p.display_name for p in answer.covered_by)
         out += [Span(f"\n这个话题 {names} 谈过，可以问问他们。\n")]
@@ -320,7 +322,7 @@ def _picker(reply: ComparePicker) -> list[Span]:
 
 def _topics(reply: TopicList) -> list[Span]:
     who = reply.persona.display_name if reply.persona else "所有专家"
-    out = [Span(f"话题（{who}）\n", "b")]
+    out = [Span(f"话题（{who}）", "b"), Span("\n")]
     for topic in reply.topics:
         english = f" · {topic.label_en}" if topic.label_en and topic.label_en != topic.label else ""
         out += [Span(f"• {topic.label}{english}（{topic.count}）\n")]

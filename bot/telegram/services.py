@@ -19,6 +19,9 @@ class Services:
     conversation: Conversation
     settings: Settings
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Texts behind buttons, per chat, in memory only: users' questions are not written to disk,
+    # and after a restart their old buttons are simply stale.
+    stashes: dict[int, dict[str, str]] = field(default_factory=dict)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -1,0 +1,296 @@
+"""Handlers in-process: real PTB Application, real HTTP to the strict test server, no polling."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from botapi import BotApiServer, SentMessage
+from botapi.harness import InProcessBot
+from botapi.personas import PERSONAS, write_personas
+
+from bot.matching import Engine
+from bot.telegram import keyboards
+
+USER = 1001
+GROUP = -1001234567890
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_personas_dir: Path) -> Engine:
+    return Engine.load(tiny_personas_dir)
+
+
+@pytest_asyncio.fixture
+async def server() -> AsyncIterator[BotApiServer]:
+    async with BotApiServer() as srv:
+        srv.private_chat(USER)
+        srv.group_chat(GROUP, members=(USER, 1002))
+        yield srv
+
+
+@pytest_asyncio.fixture
+async def bot(
+    server: BotApiServer, engine: Engine, tiny_personas_dir: Path, tmp_path: Path
+) -> AsyncIterator[InProcessBot]:
+    harness = InProcessBot(server, engine, tiny_personas_dir, tmp_path / "data", admins=frozenset({USER}))
+    await harness.start()
+    yield harness
+    await harness.stop()
+
+
+async def say(bot: InProcessBot, text: str, chat: int = USER, **kw: object) -> list[SentMessage]:
+    """Send text as the user, process it, return what the bot sent in reply."""
+    mark = bot.server.mark()
+    await bot.server.send_text(chat, text, **kw)  # type: ignore[arg-type]
+    await bot.pump()
+    return bot.server.messages(chat, mark)
+
+
+async def tap(bot: InProcessBot, message: SentMessage, label: str | None = None, data: str | None = None,
+              ) -> tuple[list[SentMessage], dict[str, object]]:
+    mark = bot.server.mark()
+    qid = await bot.server.press(message, label, data=data)
+    await bot.pump()
+    return bot.server.messages(message.chat_id, mark), bot.server.callback_answers[qid]
+
+
+async def test_start_welcomes_lists_experts_and_examples(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/start")
+    assert msg.parse_mode == "HTML"
+    assert "丁磊" in msg.text and "沈向洋" in msg.text and "/ask" in msg.text
+    assert {"丁磊", "沈向洋", "张亚勤"} <= set(msg.button_texts)
+
+
+async def test_deep_link_opens_expert_and_next_question_goes_to_them(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/start zhang-yaqin")
+    assert "已为你打开" in msg.text and "张亚勤" in msg.text
+    [answer] = await say(bot, "监管怎么做")
+    assert answer.text.startswith("张亚勤")
+
+
+async def test_help_about_and_unknown_command(bot: InProcessBot) -> None:
+    [help_msg] = await say(bot, "/help")
+    assert "/compare" in help_msg.text
+    [about] = await say(bot, "/about")
+    assert "怎么选出回答" in about.text and "界面新闻" in about.text
+    [unknown] = await say(bot, "/frobnicate")
+    assert "没有 /frobnicate 这个命令" in unknown.text and "/ask" in unknown.text
+
+
+async def test_command_for_another_bot_is_ignored(bot: InProcessBot) -> None:
+    assert await say(bot, "/ask@OtherBot 丁磊 开源") == []
+    assert await say(bot, "/frob@OtherBot") == []
+    [reply] = await say(bot, "/help@PersonaTestBot")
+    assert "使用说明" in reply.text
+
+
+async def test_experts_keyboard_tap_sets_current_expert(bot: InProcessBot) -> None:
+    [listing] = await say(bot, "/experts")
+    [profile], answer = await tap(bot, listing, "沈向洋")
+    assert "已选择沈向洋" in profile.text and "香港科技大学" in profile.text and "话题" in profile.text
+    assert answer.get("text") in (None, "")
+    [reply] = await say(bot, "年轻人应该学什么")
+    assert reply.text.startswith("沈向洋") and "学数学" in reply.text
+    [gone] = await say(bot, "/all")
+    assert "所有专家" in gone.text
+
+
+async def test_expert_command_and_unknown_expert(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/expert Harry Shum")
+    assert "已选择沈向洋" in msg.text
+    [unknown] = await say(bot, "/expert 马云")
+    assert "没有找到叫「马云」的专家" in unknown.text and unknown.buttons
+
+
+async def test_answer_format_and_buttons(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 张亚勤 AI 监管应该怎么做")
+    assert msg.text.startswith("张亚勤 · 清华大学智能产业研究院院长")
+    assert "问：AI 监管应该怎么做？" in msg.text
+    assert "监管要有底线" in msg.text and "来源：财新 《对话张亚勤》 2024-09-10" in msg.text
+    assert any(e["type"] == "blockquote" for e in msg.entities)
+    link = next(e for e in msg.entities if e["type"] == "text_link")
+    assert link["url"] == "https://example.com/caixin?a=1&b=2"
+    assert msg.button("原文")["url"] == "https://example.com/caixin?a=1&b=2"
+    assert msg.button("更多张亚勤")["callback_data"].startswith("v1|")
+
+
+async def test_corpus_text_is_escaped(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 丁磊 算力是不是最大的瓶颈")
+    assert "<在下降> & 成本" in msg.text and "<b>问题</b>" in msg.text  # shown literally, not as markup
+    assert "&lt;在下降&gt; &amp;" in msg.html
+
+
+async def test_user_text_is_escaped_in_no_answer(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "<xyzzy> & qwertz")
+    assert "没有找到" in msg.text and "<xyzzy> & qwertz" in msg.text
+
+
+async def test_long_answer_is_split_and_every_part_is_valid(bot: InProcessBot) -> None:
+    msgs = await say(bot, "/ask 丁磊 开源会不会影响商业化")
+    assert len(msgs) >= 2
+    assert all(len(m.text) <= 4096 for m in msgs)
+    assert all(m.text.endswith(("。", "2024-09-10", "原文链接")) or m is msgs[-1] for m in msgs)
+    assert msgs[-1].buttons and not any(m.buttons for m in msgs[:-1])
+    assert sum(m.text.count("开源让更多") for m in msgs) == 160  # nothing lost between parts
+
+
+async def test_empty_and_emoji_text_get_a_prompt(bot: InProcessBot) -> None:
+    for text in ["   ", "？！", "🙂🙂"]:
+        [msg] = await say(bot, text)
+        assert "请发一个文字问题" in msg.text
+
+
+async def test_unsupported_media_in_private_chat(bot: InProcessBot) -> None:
+    for kind in ["sticker", "photo", "voice", "location", "document"]:
+        mark = bot.server.mark()
+        await bot.server.send_media(USER, kind)
+        await bot.pump()
+        [msg] = bot.server.messages(USER, mark)
+        assert "文字" in msg.text
+
+
+async def test_edited_messages_and_channel_posts_are_ignored(bot: InProcessBot) -> None:
+    mark = bot.server.mark()
+    original = await bot.server.send_text(USER, "/help")
+    await bot.pump()
+    await bot.server.edit_text(original, "/about")
+    await bot.server.channel_post("/help")
+    assert await bot.pump() == 2
+    assert len(bot.server.messages(since=mark)) == 1
+
+
+async def test_group_only_commands_mentions_and_replies(bot: InProcessBot) -> None:
+    assert await say(bot, "开源怎么看", chat=GROUP) == []
+    assert await say(bot, "/frobnicate", chat=GROUP) == []  # may be another bot's command
+    [by_mention] = await say(bot, "@PersonaTestBot 开源大模型怎么看", chat=GROUP)
+    assert "开源" in by_mention.text and by_mention.reply_to is not None
+    [by_reply] = await say(bot, "那监管呢", chat=GROUP, reply_to=by_mention)
+    assert "监管" in by_reply.text
+    [by_command] = await say(bot, "/ask@PersonaTestBot 沈向洋 年轻人应该学什么", chat=GROUP)
+    assert by_command.text.startswith("沈向洋")
+    assert await say(bot, "/ask@OtherBot 沈向洋 年轻人", chat=GROUP) == []
+
+
+async def test_topics_keyboard_tap_shows_answer(bot: InProcessBot) -> None:
+    [listing] = await say(bot, "/topics 张亚勤")
+    assert "话题（张亚勤）" in listing.text
+    [answer], _ = await tap(bot, listing, "autonomous-driving")
+    assert "自动驾驶会在十年内大规模普及" in answer.text
+
+
+async def test_compare_command_two_labelled_blocks(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/compare 丁磊 沈向洋 监管")
+    assert "① 丁磊" in msg.text and "② 沈向洋" in msg.text
+    assert msg.text.index("监管要跟上技术") < msg.text.index("人工智能治理需要全球合作")
+
+
+async def test_compare_button_flow_edits_picker_then_sends_comparison(bot: InProcessBot) -> None:
+    [picker] = await say(bot, "/compare")
+    assert "先选第一位" in picker.text
+    sent, _ = await tap(bot, picker, "丁磊")
+    assert sent == []
+    assert "再选第二位" in picker.text and len(picker.edits) == 1
+    await tap(bot, picker, "张亚勤")
+    assert "选一个两人都谈过的话题" in picker.text
+    [result], _ = await tap(bot, picker, "regulation")
+    assert "① 丁磊" in result.text and "② 张亚勤" in result.text
+
+
+async def test_answer_buttons_more_others_versus_source(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 丁磊 你怎么看开源大模型")
+    more, _ = await tap(bot, msg, "更多丁磊")
+    assert more and any("开源让更多" in m.text for m in more)
+    [others], _ = await tap(bot, msg, "其他专家")
+    assert not others.text.startswith("丁磊")
+    [versus], _ = await tap(bot, msg, "对比")
+    assert "再选第二位" in versus.text and "沈向洋" in versus.button_texts
+    [nolink] = await say(bot, "/ask 沈向洋 年轻人应该学什么")
+    sent, answer = await tap(bot, nolink, "来源")
+    assert sent == [] and "科學網" in str(answer["text"])
+
+
+async def test_stale_and_malformed_buttons_get_a_polite_answer(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/experts")
+    for data in ["v0|x|ding-lei", "garbage", "v1|zz|1", "v1|e|no-such-entry", "v1|c3|ding-lei", "v1|q|deadbeef00|"]:
+        sent, answer = await tap(bot, msg, data=data)
+        toast = str(answer.get("text"))
+        assert sent == [] and ("过期" in toast or "不存在" in toast), (data, toast)
+
+
+async def test_no_answer_offers_suggestions_and_covered_by(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 张亚勤 年轻人应该学数学吗")
+    assert msg.text.startswith("没有找到张亚勤") and "这个话题 沈向洋 谈过" in msg.text
+    assert {"问沈向洋", "问所有专家", "autonomous-driving"} <= set(msg.button_texts)
+    [covered], _ = await tap(bot, msg, "问沈向洋")
+    assert covered.text.startswith("沈向洋") and "要学数学" in covered.text
+    [everyone], _ = await tap(bot, msg, "问所有专家")
+    assert everyone.text.startswith("沈向洋")
+    [topic], _ = await tap(bot, msg, "autonomous-driving")
+    assert "自动驾驶会在十年内大规模普及" in topic.text
+
+
+async def test_inline_query_lists_answers_with_sources(bot: InProcessBot) -> None:
+    qid = await bot.server.inline_query("监管")
+    await bot.pump()
+    results = bot.server.inline_answers[qid]["results"]
+    assert 1 <= len(results) <= 50 and len({r["id"] for r in results}) == len(results)
+    assert all("2024-09-10" in r["description"] for r in results)
+    assert all("来源" in r["input_message_content"]["message_text"] for r in results)
+    empty = await bot.server.inline_query("  ")
+    await bot.pump()
+    assert bot.server.inline_answers[empty]["results"] == []
+
+
+async def test_inline_long_answer_is_truncated_to_one_message(bot: InProcessBot) -> None:
+    qid = await bot.server.inline_query("开源会不会影响商业化")
+    await bot.pump()
+    texts = [r["input_message_content"]["message_text"] for r in bot.server.inline_answers[qid]["results"]]
+    assert any("全文见来源" in t for t in texts)  # the server already checked each is <= 4096 and parses
+
+
+async def test_current_expert_is_persisted_atomically(bot: InProcessBot, tmp_path: Path) -> None:
+    await say(bot, "/expert 丁磊")
+    saved = json.loads((tmp_path / "data" / "chats.json").read_text(encoding="utf-8"))
+    assert saved["chat_data"][str(USER)]["expert"] == "ding-lei"
+    assert not list((tmp_path / "data").glob("*.tmp"))
+
+
+async def test_allowed_chats_refuse_others_politely(server: BotApiServer, engine: Engine, tiny_personas_dir: Path,
+                                                    tmp_path: Path) -> None:
+    harness = InProcessBot(server, engine, tiny_personas_dir, tmp_path / "d", allowed_chats=frozenset({42}))
+    await harness.start()
+    try:
+        [msg] = await say(harness, "/start")
+        assert "只对受邀的聊天开放" in msg.text
+        assert await say(harness, "hello", chat=GROUP) == []
+    finally:
+        await harness.stop()
+
+
+async def test_reload_reports_changes_and_keeps_old_data_on_error(bot: InProcessBot, tmp_path: Path) -> None:
+    personas = write_personas(tmp_path / "live", PERSONAS[:2])
+    assert bot.app is not None
+    services = bot.app.bot_data["services"]
+    services.settings = replace(services.settings, personas_dir=personas)
+    [msg] = await say(bot, "/reload")
+    assert "已重新加载：2 位专家" in msg.text and "- 张亚勤" in msg.text
+    (personas / "ding-lei.yaml").write_text("id: [broken", encoding="utf-8")
+    [err] = await say(bot, "/reload")
+    assert "重新加载失败" in err.text and "ding-lei.yaml" in err.text
+    [still] = await say(bot, "/ask 丁磊 你怎么看开源大模型")
+    assert still.text.startswith("丁磊")
+    [refused] = await say(bot, "/reload", chat=GROUP, user=1002)
+    assert "只有管理员" in refused.text
+
+
+def test_callback_data_round_trip_and_limits() -> None:
+    data = keyboards.encode(keyboards.CMP_TOPIC, "shen-xiangyang", "zhang-yaqin", "regulation")
+    assert data is not None and keyboards.decode(data) == ("c3", ["shen-xiangyang", "zhang-yaqin", "regulation"])
+    assert keyboards.encode(keyboards.TOPIC, "x" * 70) is None
+    assert keyboards.encode(keyboards.TOPIC, "a|b") is None
+    assert keyboards.decode("v2|x|ding-lei") is None and keyboards.decode("") is None and keyboards.decode(None) is None
