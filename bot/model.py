@@ -120,9 +120,8 @@ def _line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int:
                 if str(k.value) == str(key):
                     child = v
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
-            if 0 <= key < len(node.value):
-                child = node.value[key]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            child = node.value[key]
         if child is None:
             break
         node = child
@@ -165,9 +164,11 @@ def _check_references(data: dict[str, Any], name: str, tree: yaml.Node | None) -
     """Rules pydantic cannot see, checked on the raw data so they are reported with schema errors:
     every entry's source is one of the persona's sources, entry ids are unique in the file."""
     problems: list[Problem] = []
-    sources = data.get("sources") if isinstance(data.get("sources"), list) else []
+    raw_sources = data.get("sources")
+    sources: list[Any] = raw_sources if isinstance(raw_sources, list) else []
     known = {str(s.get("id")) for s in sources if isinstance(s, dict)}
-    topics = data.get("topics") if isinstance(data.get("topics"), dict) else {}
+    raw_topics = data.get("topics")
+    topics: dict[Any, Any] = raw_topics if isinstance(raw_topics, dict) else {}
     seen: set[str] = set()
     for topic, entries in topics.items():
         for i, entry in enumerate(entries if isinstance(entries, list) else []):

@@ -82,17 +82,20 @@ def render_reply(reply: Reply, engine: Engine) -> str:
             return "\n".join(lines)
         case Help(commands=commands, current=current):
             head = f"当前专家：{current.display_name}\n" if current else "当前：向所有专家提问\n"
-            return head + "\n".join(f"/{name}  {text}" for name, text in commands) + "\n直接输入一句话就是提问；/quit 退出。"
+            listed = "\n".join(f"/{name}  {text}" for name, text in commands)
+            return head + listed + "\n直接输入一句话就是提问；/quit 退出。"
         case About(experts=experts, entry_count=entries, source_count=sources):
             return (f"{len(experts)} 位专家，{entries} 段原话，来自 {sources} 篇访谈、圆桌和演讲。\n"
                     "回答一律引用专家原话，不改一字，并注明出处；找不到有把握的回答时会直说，并推荐相近的话题。")
         case ExpertList(experts=experts, current=current):
-            return "\n".join(f"{'→' if current and p.id == current.id else ' '} {p.display_name}（{p.pinyin}）"
-                             f"：{p.role}，{len(p.entries)} 段回答" for p in experts) + "\n用 /expert 名字 选定一位专家。"
+            rows = [f"{'→' if current and p.id == current.id else ' '} {p.display_name}（{p.pinyin}）"
+                    f"：{p.role}，{len(p.entries)} 段回答" for p in experts]
+            return "\n".join(rows) + "\n用 /expert 名字 选定一位专家。"
         case ExpertProfile(persona=p, topics=topics, selected=selected):
             head = f"已选定 {p.display_name}，接下来的问题都问 TA（/all 恢复为所有专家）。\n" if selected else ""
-            return (head + f"{p.display_name}（{p.pinyin}）：{p.role}\n来源：" + "；".join(s.citation for s in p.sources)
-                    + "\n话题：" + "、".join(f"{t.label}（{t.count}）" for t in topics))
+            cited = "；".join(s.citation for s in p.sources)
+            covered = "、".join(f"{t.label}（{t.count}）" for t in topics)
+            return head + f"{p.display_name}（{p.pinyin}）：{p.role}\n来源：{cited}\n话题：{covered}"
         case AllExperts():
             return "好的，接下来的问题会问所有专家。"
         case AnswerReply(answer=answer):

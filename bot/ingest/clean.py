@@ -101,7 +101,7 @@ def apply_repairs(text: str, repairs: list[Repair]) -> str:
     return text
 
 
-_GBK_SHIFT = re.compile(rf"\?([\x21-\x3e\x40-\x7e])([^\s。，,]{{1,6}})")
+_GBK_SHIFT = re.compile(r"\?([\x21-\x3e\x40-\x7e])([^\s。，,]{1,6})")
 
 
 def repair_gbk_shift(text: str) -> str:
@@ -147,7 +147,8 @@ def _reads_as(char: str, syllable: str) -> bool:
 
 def fix_broken_entities(text: str) -> str:
     """`?ldquo;` -> `“`: an HTML entity whose `&` was lost."""
-    return re.sub(r"[?&](ldquo|rdquo|lsquo|rsquo|mdash|hellip|quot|middot);", lambda m: html.unescape(f"&{m[1]};"), text)
+    entity = r"[?&](ldquo|rdquo|lsquo|rsquo|mdash|hellip|quot|middot);"
+    return re.sub(entity, lambda m: html.unescape(f"&{m[1]};"), text)
 
 
 def strip_pinyin(text: str) -> str:

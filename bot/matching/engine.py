@@ -209,8 +209,8 @@ class Engine:
         ranked = sorted(counts, key=lambda t: (-counts[t], order.get(t, len(order)), t))
         out = []
         for topic_id in ranked:
-            topic = self.vocabulary.topic(topic_id)
-            out.append(TopicCount(topic_id, topic.zh if topic else topic_id, topic.en if topic else topic_id,
+            known = self.vocabulary.topic(topic_id)
+            out.append(TopicCount(topic_id, known.zh if known else topic_id, known.en if known else topic_id,
                                   counts[topic_id]))
         return out
 

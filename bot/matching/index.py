@@ -158,15 +158,15 @@ class Index:
             empty = np.empty(0, dtype=np.float32)
             return np.empty(0, dtype=np.int32), empty, empty
         if len(parts) == 1:
-            ids, bm25, credit = parts[0]
-            return ids, bm25.astype(np.float32), np.full(len(ids), credit, dtype=np.float32)
+            only_ids, only_bm25, only_credit = parts[0]
+            return only_ids, only_bm25.astype(np.float32), np.full(len(only_ids), only_credit, dtype=np.float32)
         ids = np.concatenate([p[0] for p in parts])
         bm25 = np.concatenate([p[1] for p in parts]).astype(np.float32)
         credit = np.concatenate([np.full(len(p[0]), p[2], dtype=np.float32) for p in parts])
         order = np.lexsort((-credit, ids))
         ids, bm25, credit = ids[order], bm25[order], credit[order]
         first = np.concatenate(([True], ids[1:] != ids[:-1]))
-        best_bm25 = np.maximum.reduceat(bm25, np.flatnonzero(first)) if len(ids) else bm25
+        best_bm25 = np.maximum.reduceat(bm25, np.flatnonzero(first))
         return ids[first], best_bm25.astype(np.float32), credit[first]
 
     def search(self, concepts: Sequence[Concept]) -> Hits:

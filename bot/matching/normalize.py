@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from bot.matching.index import Concept, Form, Index
 from bot.model import Persona
@@ -122,7 +123,7 @@ class QueryAnalyzer:
         while i < len(words):
             for n in range(min(self._longest, len(words) - i), 0, -1):
                 span = words[i : i + n]
-                if n > 1 and any(text[a.end() : b.start()].strip() for a, b in zip(span, span[1:], strict=False)):
+                if n > 1 and any(text[a.end() : b.start()].strip() for a, b in pairwise(span)):
                     continue  # a phrase is words separated by spaces only
                 found = self._translations.get(tuple(w.group() for w in span))
                 if found:
