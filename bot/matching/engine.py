@@ -66,6 +66,7 @@ class Engine:
         self._persona_of = np.array([position[d.persona.id] for d in self._docs], dtype=np.int32)
         terms = [w for t in self.vocabulary.topics for w in (*t.keywords, *(s for g in t.synonyms for s in g))]
         terms += list(self.vocabulary.glossary.values())
+        terms += [w for group in self.vocabulary.synonyms for w in group]
         terms += [k for d in self._docs for k in d.entry.keywords]
         self.tokenizer = Tokenizer(terms)
         self.index = Index(
@@ -152,6 +153,9 @@ class Engine:
         # A specific word (rare in everyday Chinese) that only one entry uses points at that entry.
         unique = {i for i, c in enumerate(q.concepts)
                   if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
+        # Which concepts hit each candidate: one vectorised membership test per concept.
+        hit_by_concept = [np.isin(top, ids) for ids in hits.matched]
+        needed = min(MIN_CONCEPTS, len(q.concepts))
         matches = []
         for rank, doc_id in enumerate(top):
             score = 100 * (W_PASSAGE * float(hits.passage_coverage[doc_id])
@@ -159,10 +163,10 @@ class Engine:
                            + W_BM25 * float(bm25[doc_id]) / best
                            + W_QUESTION * float(similarity[rank]) / 100)
             doc = self._docs[doc_id]
-            terms = tuple(c.text for c, ids in zip(q.concepts, hits.matched, strict=True) if _contains(ids, doc_id))
+            terms = tuple(c.text for c, hit in zip(q.concepts, hit_by_concept, strict=True) if hit[rank])
             topics = tuple(t for t in doc.entry.topics if t in q.topics)
-            hit_unique = any(_contains(hits.matched[i], doc_id) for i in unique)
-            enough = hits.passage_concepts[doc_id] >= min(MIN_CONCEPTS, len(q.concepts)) or hit_unique
+            hit_unique = any(hit_by_concept[i][rank] for i in unique)
+            enough = hits.passage_concepts[doc_id] >= needed or hit_unique
             sure = bool(hits.passage_coverage[doc_id] >= MIN_COVERAGE and enough)
             matches.append((Match(doc.persona, doc.entry, round(score, 1), terms, topics), sure))
         matches.sort(key=lambda pair: -pair[0].score)
@@ -235,11 +239,6 @@ class Engine:
     def topic_label(self, topic: str) -> str:
         found = self.vocabulary.topic(topic)
         return found.zh if found else topic
-
-
-def _contains(sorted_ids: np.ndarray, value: int) -> bool:
-    at = int(np.searchsorted(sorted_ids, value))
-    return at < len(sorted_ids) and int(sorted_ids[at]) == value
 
 
 def _shared_topic(a: list[Match], b: list[Match], asked: tuple[str, ...]) -> str | None:

@@ -181,7 +181,7 @@ class Index:
         e_cover = np.zeros(self.size, dtype=np.float32)
         matched: list[IntArray] = []
         total = 0.0
-        touched: list[IntArray] = []
+        touched = np.zeros(self.passages, dtype=bool)
         for concept in concepts:
             weight = self.concept_weight(concept)
             total += weight
@@ -193,11 +193,11 @@ class Index:
             if len(entries):
                 e_cover[entries] += np.maximum.reduceat(credit, starts)
             matched.append(entries)
-            touched.append(ids)
+            touched[ids] = True
         bm25 = np.zeros(self.size, dtype=np.float32)
         cover = np.zeros(self.size, dtype=np.float32)
         count = np.zeros(self.size, dtype=np.float32)
-        hit = np.unique(np.concatenate(touched)) if touched else np.empty(0, dtype=np.int32)
+        hit = np.flatnonzero(touched)
         if len(hit):
             entries, starts = _groups(self._parent[hit])
             bm25[entries] = np.maximum.reduceat(p_bm25[hit], starts)
