@@ -47,6 +47,8 @@ class Vocabulary:
     experts: tuple[ExpertNames, ...] = ()
     # Groups of words that mean the same, beyond topic synonyms (synonyms.yaml).
     synonyms: tuple[tuple[str, ...], ...] = ()
+    # People and organisations the experts mention (entities.yaml).
+    entities: tuple[str, ...] = ()
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -93,6 +95,8 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
             for e in _read(corpus_dir / "experts.yaml") or []
         )
         synonyms = tuple(_strings(group) for group in _read(corpus_dir / "synonyms.yaml") or [])
+        named = _read(corpus_dir / "entities.yaml") or {}
+        entities = tuple(name for names in named.values() for name in _strings(names))
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
-    return Vocabulary(topics, glossary, experts, synonyms)
+    return Vocabulary(topics, glossary, experts, synonyms, entities)

@@ -25,7 +25,7 @@ from bot.vocabulary import Vocabulary, load_vocabulary
 # Chosen on the dev eval (see README "Matching"): an answer is given only when one passage of
 # it covers at least this share of the question's weighted words, and at least two of them
 # (or a word no other entry uses, or the only word asked).
-MIN_COVERAGE = 0.2
+MIN_COVERAGE = 0.15
 MIN_CONCEPTS = 2
 # How many BM25 candidates get the finer re-ranking.
 CANDIDATES = 40
@@ -133,8 +133,12 @@ class Engine:
         near = [m for m, _ in ranked]
         return Answer(query, target, [], self._suggest(q, allowed, near), covered_by=covered_by)
 
-    def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
-        """Candidates best first, each with whether it is confident enough to be given."""
+    def _rank(self, q: Query, allowed: list[Persona], named: bool = False) -> list[tuple[Match, bool]]:
+        """Candidates best first, each with whether it is confident enough to be given.
+
+        `named`: the user asked these experts by name for their view on a topic (compare), so
+        one shared topical word in a passage is enough; coverage is still required.
+        """
         hits = self.index.search(q.concepts)
         bm25 = hits.bm25
         if allowed:
@@ -155,7 +159,10 @@ class Engine:
                   if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
         # Which concepts hit each candidate: one vectorised membership test per concept.
         hit_by_concept = [np.isin(top, ids) for ids in hits.matched]
-        needed = min(MIN_CONCEPTS, len(q.concepts))
+        needed = 1 if named else min(MIN_CONCEPTS, len(q.concepts))
+        # A question with words beyond names must match one of them: who someone is married to
+        # is not answered by a passage that merely names them.
+        needed_topical = 1 if any(not c.entity for c in q.concepts) else 0
         matches = []
         for rank, doc_id in enumerate(top):
             score = 100 * (W_PASSAGE * float(hits.passage_coverage[doc_id])
@@ -166,7 +173,8 @@ class Engine:
             terms = tuple(c.text for c, hit in zip(q.concepts, hit_by_concept, strict=True) if hit[rank])
             topics = tuple(t for t in doc.entry.topics if t in q.topics)
             hit_unique = any(hit_by_concept[i][rank] for i in unique)
-            enough = hits.passage_concepts[doc_id] >= needed or hit_unique
+            enough = (hits.passage_concepts[doc_id] >= needed or hit_unique) and (
+                hits.passage_topical[doc_id] >= needed_topical)
             sure = bool(hits.passage_coverage[doc_id] >= MIN_COVERAGE and enough)
             matches.append((Match(doc.persona, doc.entry, round(score, 1), terms, topics), sure))
         matches.sort(key=lambda pair: -pair[0].score)
@@ -192,7 +200,7 @@ class Engine:
         pa, pb = self._target(a), self._target(b)
         assert pa is not None and pb is not None
         q = self.analyzer.analyse(query)
-        sides = [[m for m, sure in self._rank(q, [p]) if sure] for p in (pa, pb)]
+        sides = [[m for m, sure in self._rank(q, [p], named=True) if sure] for p in (pa, pb)]
         topic = _shared_topic(sides[0], sides[1], q.topics)
         picked = []
         for matches in sides:

@@ -46,6 +46,7 @@ class Concept:
 
     text: str
     forms: tuple[Form, ...]
+    entity: bool = False  # a person or organisation the experts mention (entities.yaml)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Hits:
     bm25: FloatArray
     passage_coverage: FloatArray
     passage_concepts: FloatArray  # how many concepts the best-covering passage holds
+    passage_topical: FloatArray  # how many of them are not mere names (entities)
     entry_coverage: FloatArray
     matched: list[IntArray]  # per concept: the entries where it hit (for explaining why)
 
@@ -178,6 +180,7 @@ class Index:
         p_bm25 = np.zeros(self.passages, dtype=np.float32)
         p_cover = np.zeros(self.passages, dtype=np.float32)
         p_count = np.zeros(self.passages, dtype=np.float32)
+        p_topical = np.zeros(self.passages, dtype=np.float32)
         e_cover = np.zeros(self.size, dtype=np.float32)
         matched: list[IntArray] = []
         total = 0.0
@@ -189,6 +192,8 @@ class Index:
             p_bm25[ids] += weights
             p_cover[ids] += credit
             p_count[ids] += 1
+            if not concept.entity:
+                p_topical[ids] += 1
             entries, starts = _groups(self._parent[ids])
             if len(entries):
                 e_cover[entries] += np.maximum.reduceat(credit, starts)
@@ -197,16 +202,18 @@ class Index:
         bm25 = np.zeros(self.size, dtype=np.float32)
         cover = np.zeros(self.size, dtype=np.float32)
         count = np.zeros(self.size, dtype=np.float32)
+        topical = np.zeros(self.size, dtype=np.float32)
         hit = np.flatnonzero(touched)
         if len(hit):
             entries, starts = _groups(self._parent[hit])
             bm25[entries] = np.maximum.reduceat(p_bm25[hit], starts)
             cover[entries] = np.maximum.reduceat(p_cover[hit], starts)
             count[entries] = np.maximum.reduceat(p_count[hit], starts)
+            topical[entries] = np.maximum.reduceat(p_topical[hit], starts)
         if total:
             cover /= np.float32(total)
             e_cover /= np.float32(total)
-        return Hits(bm25, cover, count, e_cover, matched)
+        return Hits(bm25, cover, count, topical, e_cover, matched)
 
     # Spelling help: only for words no entry uses.
 

@@ -58,6 +58,7 @@ class QueryAnalyzer:
                 if len(fold(alias)) >= 2:
                     names.setdefault(fold(alias), persona)
         self._names = sorted(((n, _phrase_pattern(n), p) for n, p in names.items()), key=lambda x: -len(x[0]))
+        self._entities = frozenset(fold(e) for e in vocab.entities)
         self._namesakes = {
             fold(e.name): e.namesake for e in vocab.experts if e.namesake is not None
         }
@@ -164,7 +165,8 @@ class QueryAnalyzer:
                 for synonym in self._groups.get(part, ()):
                     if synonym != part and all(f.term != synonym for f in forms):
                         forms.append(Form(synonym, SYNONYM_WEIGHT))
-                concepts.append(Concept(part, tuple(forms)))
+                entity = any(f.term in self._entities for f in forms)
+                concepts.append(Concept(part, tuple(forms), entity))
         return concepts, corrections
 
     def _spelling(self, word: str) -> list[str]:
