@@ -44,15 +44,17 @@ class Tokenizer:
 
     def __init__(self, terms: Iterable[str] = ()) -> None:
         self._terms = sorted({fold(t) for t in terms if t.strip()})
-        self._term_set = frozenset(self._terms)
+        self._base_freq: dict[str, int] = {}
         self._jieba: jieba.Tokenizer | None = None
 
     def _ready(self) -> jieba.Tokenizer:
         if self._jieba is None:
             jieba.setLogLevel(logging.WARNING)
             tok = jieba.Tokenizer()
+            tok.check_initialized()
             for term in self._terms:
                 if " " not in term:
+                    self._base_freq[term] = int(tok.FREQ.get(term, 0))
                     tok.add_word(term, freq=2000)
             self._jieba = tok
         return self._jieba
@@ -73,11 +75,10 @@ class Tokenizer:
         return out
 
     def is_common(self, word: str, threshold: int = 2000) -> bool:
-        """Whether jieba's general dictionary counts the word as everyday Chinese (domain terms
-        added to this tokenizer are not)."""
-        if word in self._term_set:
-            return False
-        return int(self._ready().FREQ.get(word, 0)) >= threshold
+        """Whether jieba's own dictionary (before our terms were added) counts the word as
+        everyday Chinese."""
+        tok = self._ready()
+        return int(self._base_freq.get(word, tok.FREQ.get(word, 0))) >= threshold
 
     def search_words(self, folded: str) -> list[str]:
         """Words and their sub-words (`人工智能` also gives `人工`, `智能`): for indexing entries."""

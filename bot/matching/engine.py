@@ -27,6 +27,9 @@ from bot.vocabulary import Vocabulary, load_vocabulary
 # (or a word no other entry uses, or the only word asked).
 MIN_COVERAGE = 0.15
 MIN_CONCEPTS = 2
+# Words used by a large share of entries (大模型, 人工智能) say little; they do not count
+# toward MIN_CONCEPTS being needed.
+INFORMATIVE_IDF = 1.0
 # How many BM25 candidates get the finer re-ranking.
 CANDIDATES = 40
 # Shares of the final score: coverage of the question by the best passage and by the whole
@@ -159,7 +162,8 @@ class Engine:
                   if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
         # Which concepts hit each candidate: one vectorised membership test per concept.
         hit_by_concept = [np.isin(top, ids) for ids in hits.matched]
-        needed = 1 if named else min(MIN_CONCEPTS, len(q.concepts))
+        informative = sum(self.index.concept_weight(c) >= INFORMATIVE_IDF for c in q.concepts)
+        needed = 1 if named else max(1, min(MIN_CONCEPTS, informative))
         # A question with words beyond names must match one of them: who someone is married to
         # is not answered by a passage that merely names them.
         needed_topical = 1 if any(not c.entity for c in q.concepts) else 0

@@ -132,12 +132,14 @@ class Index:
         return self._idf.get(term, self.max_idf)
 
     def concept_weight(self, concept: Concept) -> float:
-        """How much a concept counts toward coverage: the idf of its best known form.
+        """How much a concept counts toward coverage: the idf of the word, or of its best form.
 
         A Chinese word no entry uses weighs the most (it is what the question is about, and
         nobody spoke of it); an unknown English word weighs half, as it is more often a word
         the glossary lacks than a topic.
         """
+        if concept.text in self._idf:  # the user's own word, not its rarest synonym
+            return self._idf[concept.text]
         known = [self._idf[f.term] for f in concept.forms if f.term in self._idf]
         if known:
             return max(known)

@@ -143,14 +143,15 @@ class QueryAnalyzer:
         concepts: list[Concept] = []
         corrections: dict[str, str] = {}
         seen: set[str] = set()
-        for word in self.tokenizer.words(text):
+        for word in self._join_stray_characters(self.tokenizer.words(text)):
             if word in self.stopwords or word in seen or (len(word) == 1 and not has_cjk(word)):
                 continue
             seen.add(word)
             parts = [word]
             if word not in self.index and has_cjk(word) and len(word) > 2:
                 # An unknown compound: its known sub-words carry its meaning.
-                subs = [w for w in self.tokenizer.search_words(word) if w != word and w in self.index]
+                subs = [w for w in self.tokenizer.search_words(word)
+                        if w != word and (w in self.index or w in self._groups)]
                 subs = [w for w in subs if w not in self.stopwords]
                 if subs:
                     parts = [w for w in subs if w not in seen]
@@ -168,6 +169,33 @@ class QueryAnalyzer:
                 entity = any(f.term in self._entities for f in forms)
                 concepts.append(Concept(part, tuple(forms), entity))
         return concepts, corrections
+
+    def _join_stray_characters(self, words: list[str]) -> list[str]:
+        """`算利` arrives as `算`, `利` (jieba knows no such word): rejoin runs of single unknown
+        characters so the sound-alike search can see the word the user meant."""
+        out: list[str] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            joined = "".join(run)
+            if len(run) >= 2 and self.index.homophones(joined):
+                out.append(joined)
+            else:
+                out.extend(run)
+            run.clear()
+
+        for word in words:
+            stray = len(word) == 1 and has_cjk(word) and word not in self.index and word not in self.stopwords
+            if stray and len(run) < 3:
+                run.append(word)
+                continue
+            flush()
+            if stray:
+                run.append(word)
+            else:
+                out.append(word)
+        flush()
+        return out
 
     def _spelling(self, word: str) -> list[str]:
         if has_cjk(word):

@@ -1,0 +1,127 @@
+"""Outgoing Bot API calls that survive Telegram's bad minutes: flood control, 429s, 5xx, resets.
+
+Every call except getUpdates (PTB's polling loop retries that itself) passes through the rate
+limiter, so that is where a reply is kept alive until it is delivered: AIORateLimiter's
+throttling (30 calls a second overall, 20 a minute per group), then
+
+- 429 `retry_after`: every call waits that long (Telegram counts flood per bot), then this one
+  is sent again;
+- a transient failure (HTTP 5xx, a refused, reset or timed-out connection): sent again after a
+  capped exponential back-off, for up to `give_up_after` seconds, or `stop_grace` seconds once
+  the bot is shutting down (SIGTERM must not wait on a dead network);
+- anything else (400 Bad Request, 403 blocked by the user, ...) is final: sending again cannot help.
+
+Each failure is one log line naming the method and chat; no traceback, the causes are expected.
+A read timeout is ambiguous (Telegram may have delivered the message and answered too late); it
+is retried like the others, so a rare duplicate is preferred to a lost answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter
+
+logger = logging.getLogger(__name__)
+
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+# Worth nothing once late: a failed "typing…" is dropped, not retried ahead of the answer itself.
+BEST_EFFORT = frozenset({"sendChatAction"})
+
+
+def describe(exc: BaseException) -> str:
+    """`Type: message` on one line (PTB's messages for network errors are already one line)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class ReliableRateLimiter(AIORateLimiter):
+    """AIORateLimiter's throttling, plus retries that keep each reply until it is delivered."""
+
+    def __init__(self, *, give_up_after: float = 120.0, stop_grace: float = 3.0, max_backoff: float = 8.0,
+                 max_flood_wait: float = 600.0) -> None:
+        super().__init__()
+        self.give_up_after = give_up_after
+        self.stop_grace = stop_grace
+        self.max_backoff = max_backoff
+        self.max_flood_wait = max_flood_wait
+        self._stopping_since: float | None = None
+
+    def stopping(self) -> None:
+        """The bot is shutting down: retry pending replies only for `stop_grace` more seconds."""
+        if self._stopping_since is None:
+            self._stopping_since = asyncio.get_running_loop().time()
+
+    def _deadline(self, started: float) -> float:
+        deadline = started + self.give_up_after
+        if self._stopping_since is not None:
+            deadline = min(deadline, self._stopping_since + self.stop_grace)
+        return deadline
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Result]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        chat_id = data.get("chat_id")
+        what = f"{endpoint} to chat {chat_id}" if chat_id is not None else endpoint
+        group: int | str | bool = False
+        with contextlib.suppress(ValueError, TypeError):
+            numeric = int(chat_id)  # type: ignore[arg-type]
+            group = numeric if numeric < 0 else False
+        if isinstance(chat_id, str) and not chat_id.lstrip("-").isdigit():
+            group = chat_id  # @channelusername
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                result = await self._run_request(
+                    chat=chat_id is not None, group=group, allow_paid_broadcast=bool(data.get("allow_paid_broadcast")),
+                    callback=callback, args=args, kwargs=kwargs,
+                )
+            except RetryAfter as exc:
+                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                if wait > self.max_flood_wait:
+                    logger.error("%s not sent: Telegram asks to wait %ss, longer than %ss", what, wait,
+                                 self.max_flood_wait)
+                    raise
+                logger.warning("%s: flood control, Telegram asks to wait %ss; all calls wait, then it is sent again",
+                               what, wait)
+                await self._pause_all(wait + 0.1)
+                continue
+            except BadRequest:
+                raise  # the request itself is wrong; the handler's error path logs it
+            except NetworkError as exc:  # 5xx, refused/reset connection, timeout
+                if endpoint in BEST_EFFORT:
+                    logger.info("%s skipped: %s", what, describe(exc))
+                    raise
+                delay = min(self.max_backoff, 0.25 * 2**attempt)
+                if loop.time() + delay > self._deadline(started):
+                    why = "shutting down" if self._stopping_since is not None else f"{self.give_up_after:.0f}s"
+                    logger.error("%s failed for good after %d attempts (%s): %s", what, attempt, why, describe(exc))
+                    raise
+                logger.warning("%s failed (%s); attempt %d, retrying in %.1fs", what, describe(exc), attempt, delay)
+                await asyncio.sleep(delay)
+                continue
+            if attempt > 1:
+                logger.info("%s delivered on attempt %d", what, attempt)
+            return result
+
+    async def _pause_all(self, seconds: float) -> None:
+        """Hold every call (this limiter's event) for `seconds`, as Telegram's flood wait is per bot."""
+        self._retry_after_event.clear()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._retry_after_event.set()
