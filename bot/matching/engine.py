@@ -9,6 +9,7 @@ entry covers enough of what was asked (MIN_COVERAGE); otherwise the user gets su
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,9 @@ CANDIDATES = 40
 # Shares of the final score: coverage of the question by the best passage and by the whole
 # entry, BM25 of the best passage (relative to the best candidate), similarity to the question asked.
 W_PASSAGE, W_ENTRY, W_BM25, W_QUESTION = 0.45, 0.2, 0.2, 0.15
+# Literal overlap between the question and the answer text (a phrase quoted back).
+W_ANSWER = 0.1
+_FOLDED_CACHE = 4096
 MAX_SUGGESTIONS = 3
 
 
@@ -79,6 +83,8 @@ class Engine:
         )
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
+        # Folded answers are needed only for the few candidates of each query: cache, don't store.
+        self._folded_answer = lru_cache(maxsize=_FOLDED_CACHE)(lambda doc: fold(self._docs[doc].entry.answer))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -157,6 +163,8 @@ class Engine:
         best = float(bm25[top[0]])
         similarity = process.cdist([q.remainder], [self._docs[i].question for i in top],
                                    scorer=fuzz.partial_token_set_ratio, workers=1)[0]
+        literal = process.cdist([q.remainder], [self._folded_answer(int(i)) for i in top],
+                                scorer=fuzz.partial_ratio, workers=1)[0]
         # A specific word (rare in everyday Chinese) that only one entry uses points at that entry.
         unique = {i for i, c in enumerate(q.concepts)
                   if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
@@ -172,7 +180,8 @@ class Engine:
             score = 100 * (W_PASSAGE * float(hits.passage_coverage[doc_id])
                            + W_ENTRY * float(hits.entry_coverage[doc_id])
                            + W_BM25 * float(bm25[doc_id]) / best
-                           + W_QUESTION * float(similarity[rank]) / 100)
+                           + W_QUESTION * float(similarity[rank]) / 100
+                           + W_ANSWER * float(literal[rank]) / 100)
             doc = self._docs[doc_id]
             terms = tuple(c.text for c, hit in zip(q.concepts, hit_by_concept, strict=True) if hit[rank])
             topics = tuple(t for t in doc.entry.topics if t in q.topics)

@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dtm
 import logging
+import signal
 import sys
 from urllib.parse import urlparse
 
@@ -15,7 +18,6 @@ from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -31,6 +33,7 @@ from bot.matching import Engine
 from bot.model import DataError
 from bot.telegram import handlers
 from bot.telegram.config import API_BASE_ENV, DATA_DIR_ENV, ConfigError, Settings, settings_from
+from bot.telegram.delivery import ReliableRateLimiter
 from bot.telegram.logs import setup_logging
 from bot.telegram.persistence import JsonChatPersistence
 from bot.telegram.services import KEY, Services
@@ -52,14 +55,16 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--listen", default="127.0.0.1", help="webhook: address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8443, help="webhook: port to listen on (default 8443)")
     parser.add_argument("--secret-token", help="webhook: secret Telegram sends in X-Telegram-Bot-Api-Secret-Token")
+    parser.add_argument("--poll-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="polling: how long each getUpdates long poll waits for news (default 10)")
 
 
 def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """An Application with flood control, atomic chat persistence, HTML defaults and all handlers."""
+    """An Application with flood control and retries, atomic chat persistence, HTML defaults, all handlers."""
     builder = (
         Application.builder()
         .token(settings.token)
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .rate_limiter(ReliableRateLimiter())
         .persistence(JsonChatPersistence(settings.data_dir))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
@@ -102,13 +107,43 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def _load_engine(settings: Settings) -> Engine | None:
+    """The engine, or None after one line on stderr saying what is wrong with the personas."""
     try:
         return Engine.load(settings.personas_dir)
     except DataError as exc:
-        first = exc.problems[0] if exc.problems else "unknown problem"
-        more = f" (and {len(exc.problems) - 1} more; run `persona-bot validate`)" if len(exc.problems) > 1 else ""
-        print(f"persona-bot: cannot load personas: {first}{more}", file=sys.stderr)
-        return None
+        problems = exc.problems
+        if problems:
+            first = problems[0]
+            where = f"{first.file}:{first.line}" if first.line else first.file
+            what = f"{where}: {first.message}"
+        else:
+            what = "unknown problem"
+        more = f" (and {len(problems) - 1} more; run `persona-bot validate`)" if len(problems) > 1 else ""
+        print(f"persona-bot: cannot load personas: {what}{more}", file=sys.stderr)
+    except OSError as exc:
+        print(f"persona-bot: cannot read personas: {exc.strerror or exc}: {exc.filename or settings.personas_dir}",
+              file=sys.stderr)
+    return None
+
+
+def _stop_on_signals(application: Application) -> None:  # type: ignore[type-arg]
+    """SIGINT/SIGTERM: say so in one line, give pending replies a short grace, then stop as PTB does.
+
+    PTB's own handlers raise SystemExit silently; these also tell the rate limiter to stop retrying
+    soon, so a shutdown during a network outage still finishes within seconds.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)  # run_polling/run_webhook pick this loop up
+    limiter = application.bot.rate_limiter
+
+    def stop(sig: signal.Signals) -> None:
+        logger.info("received %s: finishing pending replies, then stopping", sig.name)
+        if isinstance(limiter, ReliableRateLimiter):
+            limiter.stopping()
+        raise SystemExit
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -123,6 +158,7 @@ def run_from_args(args: argparse.Namespace) -> int:
     if engine is None:
         return EXIT_CONFIG
     application = build_application(settings, engine)
+    _stop_on_signals(application)
     try:
         if settings.webhook_url:
             application.run_webhook(
@@ -132,9 +168,11 @@ def run_from_args(args: argparse.Namespace) -> int:
                 webhook_url=settings.webhook_url,
                 secret_token=settings.secret_token,
                 allowed_updates=ALLOWED_UPDATES,
+                stop_signals=None,
             )
         else:
-            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+            poll = dtm.timedelta(seconds=settings.poll_timeout)
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll, stop_signals=None)
     except InvalidToken:
         print("persona-bot: Telegram rejected the token (check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
         return EXIT_CONFIG

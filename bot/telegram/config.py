@@ -34,6 +34,7 @@ class Settings:
     listen: str = "127.0.0.1"
     port: int = 8443
     secret_token: str | None = None
+    poll_timeout: float = 10.0
     allowed_chats: frozenset[int] | None = None  # None = every chat
     admins: frozenset[int] = field(default_factory=frozenset)
 
@@ -94,6 +95,7 @@ def settings_from(args: argparse.Namespace, environ: Mapping[str, str] | None = 
         listen=getattr(args, "listen", None) or "127.0.0.1",
         port=int(getattr(args, "port", None) or 8443),
         secret_token=getattr(args, "secret_token", None),
+        poll_timeout=float(getattr(args, "poll_timeout", None) or 10.0),
         allowed_chats=_ids(env.get(ALLOWED_CHATS_ENV), ALLOWED_CHATS_ENV),
         admins=_ids(env.get(ADMINS_ENV), ADMINS_ENV) or frozenset(),
     )

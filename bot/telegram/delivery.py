@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -55,7 +56,7 @@ class ReliableRateLimiter(AIORateLimiter):
     def stopping(self) -> None:
         """The bot is shutting down: retry pending replies only for `stop_grace` more seconds."""
         if self._stopping_since is None:
-            self._stopping_since = asyncio.get_running_loop().time()
+            self._stopping_since = time.monotonic()
 
     def _deadline(self, started: float) -> float:
         deadline = started + self.give_up_after
@@ -72,16 +73,14 @@ class ReliableRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = time.monotonic()
         chat_id = data.get("chat_id")
         what = f"{endpoint} to chat {chat_id}" if chat_id is not None else endpoint
-        group: int | str | bool = False
+        group: int | str | bool = False  # groups and channels get AIORateLimiter's per-group limit
         with contextlib.suppress(ValueError, TypeError):
-            numeric = int(chat_id)  # type: ignore[arg-type]
-            group = numeric if numeric < 0 else False
-        if isinstance(chat_id, str) and not chat_id.lstrip("-").isdigit():
-            group = chat_id  # @channelusername
+            chat_id = int(chat_id)  # type: ignore[arg-type]
+        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
+            group = chat_id
         attempt = 0
         while True:
             attempt += 1
@@ -91,7 +90,7 @@ class ReliableRateLimiter(AIORateLimiter):
                     callback=callback, args=args, kwargs=kwargs,
                 )
             except RetryAfter as exc:
-                wait = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
+                wait = exc._retry_after.total_seconds()  # the public property warns about its future type
                 if wait > self.max_flood_wait:
                     logger.error("%s not sent: Telegram asks to wait %ss, longer than %ss", what, wait,
                                  self.max_flood_wait)
@@ -107,7 +106,7 @@ class ReliableRateLimiter(AIORateLimiter):
                     logger.info("%s skipped: %s", what, describe(exc))
                     raise
                 delay = min(self.max_backoff, 0.25 * 2**attempt)
-                if loop.time() + delay > self._deadline(started):
+                if time.monotonic() + delay > self._deadline(started):
                     why = "shutting down" if self._stopping_since is not None else f"{self.give_up_after:.0f}s"
                     logger.error("%s failed for good after %d attempts (%s): %s", what, attempt, why, describe(exc))
                     raise

@@ -8,7 +8,9 @@ the event loop (polling, other chats, the rate limiter).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot.conversation import (
@@ -34,6 +36,7 @@ from bot.conversation import (
 from bot.matching import Engine
 from bot.model import DataError
 from bot.telegram import buttons, inline, keyboards, render
+from bot.telegram.delivery import describe
 from bot.telegram.reload import describe_changes, describe_error
 from bot.telegram.services import services
 
@@ -65,6 +68,13 @@ ADDRESSED = _AddressedToBot()
 
 
 # ---- plumbing shared by the handlers ----
+
+
+def _clean(text: str) -> str:
+    """User text without control characters (NUL, BEL, ESC...): they mean nothing in a question."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
 
 
 def _state(context: Context) -> ChatState:
@@ -136,7 +146,8 @@ async def send(update: Update, context: Context, reply: Reply, *, edit: bool = F
 async def _respond(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply],
                    *, typing: bool = False) -> None:
     if typing and update.effective_chat is not None:
-        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+        with contextlib.suppress(TelegramError):  # "typing…" is a courtesy; the answer still goes out
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
     await send(update, context, await _run(update, context, call))
 
 
@@ -148,7 +159,7 @@ def _text_args(update: Update) -> str:
     """Command arguments with the user's own spacing (context.args loses line breaks)."""
     text = update.message.text if update.message and update.message.text else ""
     parsed = parse_command(text)
-    return parsed[1] if parsed else ""
+    return _clean(parsed[1]) if parsed else ""
 
 
 # ---- commands ----
@@ -204,7 +215,7 @@ async def question(update: Update, context: Context) -> None:
     message = update.message
     if message is None or message.text is None:
         return
-    text = message.text
+    text = _clean(message.text)
     for value in message.parse_entities([MessageEntity.MENTION]).values():
         if value.lower() == f"@{context.bot.username}".lower():
             text = text.replace(value, " ", 1)
@@ -330,7 +341,19 @@ async def reload(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """One log line per failure; the token filter on the handlers redacts it."""
-    uid: Any = update.update_id if isinstance(update, Update) else None
+    """One log line per failure (redacted by the logging filter); a traceback only for a bug.
+
+    Bot API failures were already retried by the delivery layer (replies) or are retried by PTB's
+    polling loop (update None); either way the cause is outside this program.
+    """
     error = context.error
-    logger.error("update %s failed: %s: %s", uid, type(error).__name__, error)
+    if error is None:
+        return
+    if update is None:
+        logger.warning("getUpdates (polling) failed: %s; polling again after a back-off", describe(error))
+        return
+    uid: Any = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, TelegramError):
+        logger.error("update %s: reply not sent: %s", uid, describe(error))
+    else:
+        logger.error("update %s failed: %s", uid, describe(error), exc_info=error)

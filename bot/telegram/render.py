@@ -35,6 +35,7 @@ from bot.matching import Match, TopicCount
 from bot.model import Persona, Source
 
 MAX_MESSAGE = 4096
+MAX_ECHO = 200  # how much of the user's own text a reply quotes back
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s)")
 _RULE = "━━━━━━━━━━"
 
@@ -59,6 +60,12 @@ class Span:
 def utf16_len(text: str) -> int:
     """Telegram measures text in UTF-16 code units; counting them is never less than characters."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def echo(text: str, limit: int = MAX_ECHO) -> str:
+    """The user's text as quoted back: one line, at most `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def render(reply: Reply) -> list[str]:
@@ -213,7 +220,7 @@ def spans(reply: Reply) -> list[Span]:
             return [Span(reply.text)]
         case UnknownExpertReply():
             names = "、".join(p.display_name for p in (reply.closest or reply.experts))
-            return [Span(f"没有找到叫「{reply.name}」的专家。"), Span(f"你是不是要找：{names}？")]
+            return [Span(f"没有找到叫「{echo(reply.name, 40)}」的专家。"), Span(f"你是不是要找：{names}？")]
         case Usage():
             return [Span("用法：", "b"), Span(reply.usage)]
         case EmptyText():
@@ -284,7 +291,7 @@ def _answer(reply: AnswerReply) -> list[Span]:
     if answer.matches:
         return match_spans(answer.matches[0], note)
     who = answer.persona_filter.display_name if answer.persona_filter else "专家们"
-    out = [*note, Span(f"没有找到{who}足够贴切回答这个问题的原话："), Span(answer.query, "i"), Span("\n")]
+    out = [*note, Span(f"没有找到{who}足够贴切回答这个问题的原话："), Span(echo(answer.query), "i"), Span("\n")]
     if answer.covered_by:
         names = "、".join(p.display_name for p in answer.covered_by)
         out += [Span(f"\n这个话题 {names} 谈过，可以问问他们。\n")]
@@ -297,7 +304,7 @@ def _answer(reply: AnswerReply) -> list[Span]:
 
 def _compare(reply: CompareReply) -> list[Span]:
     comparison = reply.comparison
-    out = [Span("对比：", "b"), Span(comparison.query), Span("\n")]
+    out = [Span("对比：", "b"), Span(echo(comparison.query)), Span("\n")]
     for number, side in zip("①②③④", comparison.sides, strict=False):
         out += [Span(f"\n{_RULE}\n"), Span(f"{number} ", "b")]
         if side.matches:
