@@ -470,7 +470,7 @@ class Conversation:
         """Example questions drawn from the data, so they always have an answer."""
         examples: list[str] = []
         for persona in self.engine.personas:
-            short = [e.question for e in persona.entries if 4 <= len(e.question) <= 30]
+            short = [e.question for e in persona.entries if 4 <= len(e.question) <= 30 and e.question[-1] in "?？"]
             if short:
                 examples.append(f"/ask {persona.display_name} {short[0]}")
             if len(examples) == 3:

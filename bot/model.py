@@ -138,7 +138,6 @@ def load_persona(path: Path) -> Persona:
         raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
     try:
         data = yaml.safe_load(text)
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
@@ -146,17 +145,20 @@ def load_persona(path: Path) -> Persona:
         raise DataError([Problem(name, line, f"broken YAML: {reason}")]) from None
     if not isinstance(data, dict):
         raise DataError([Problem(name, 1, "expected a mapping of persona fields")])
-    problems = _check_references(data, name, tree)
+    problems = _check_references(data, name, None)
     try:
         persona = Persona.model_validate(data)
     except ValidationError as exc:
+        # Only a broken file pays for the node tree that gives line numbers.
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        problems = _check_references(data, name, tree)
         problems = [
             Problem(name, _line_of(tree, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
             for err in exc.errors()
         ] + problems
         raise DataError(problems) from None
     if problems:
-        raise DataError(problems)
+        raise DataError(_check_references(data, name, yaml.compose(text, Loader=yaml.SafeLoader)))
     return persona
 
 

@@ -1,4 +1,4 @@
-"""Outgoing Bot API calls that survive Telegram's bad minutes: flood control, 429s, 5xx, resets.
+"""Bot API calls that survive Telegram's bad minutes: flood control, 429s, 5xx, resets, timeouts.
 
 Every call except getUpdates (PTB's polling loop retries that itself) passes through the rate
 limiter, so that is where a reply is kept alive until it is delivered: AIORateLimiter's
@@ -12,6 +12,10 @@ throttling (30 calls a second overall, 20 a minute per group), then
 - anything else (400 Bad Request, 403 blocked by the user, ...) is final: sending again cannot help.
 
 Each failure is one log line naming the method and chat; no traceback, the causes are expected.
+getUpdates goes through `PollingRequest`, which only logs each failure in one line (PTB reports
+timeouts and flood waits of the polling loop nowhere above DEBUG); PTB's loop polls again, and
+an update is confirmed only by the next poll, so none is lost.
+
 A read timeout is ambiguous (Telegram may have delivered the message and answered too late); it
 is retried like the others, so a rare duplicate is preferred to a lost answer.
 """
@@ -25,8 +29,11 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram._utils.defaultvalue import DEFAULT_NONE
+from telegram._utils.types import JSONDict, ODVInput
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
+from telegram.request import HTTPXRequest, RequestData
 
 logger = logging.getLogger(__name__)
 
@@ -124,3 +131,25 @@ class ReliableRateLimiter(AIORateLimiter):
             await asyncio.sleep(seconds)
         finally:
             self._retry_after_event.set()
+
+
+class PollingRequest(HTTPXRequest):
+    """The getUpdates connection (PTB's default: one connection), logging each failure in one line."""
+
+    def __init__(self) -> None:
+        super().__init__(connection_pool_size=1)
+
+    async def post(
+        self,
+        url: str,
+        request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = DEFAULT_NONE,
+        write_timeout: ODVInput[float] = DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = DEFAULT_NONE,
+        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+    ) -> JSONDict | list[JSONDict] | bool:
+        try:
+            return await super().post(url, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout)
+        except TelegramError as exc:
+            logger.warning("getUpdates failed (%s); polling again", describe(exc))
+            raise

@@ -16,7 +16,6 @@ REDACTED = "<token>"
 # Bot API failures a bot must expect (5xx, resets, timeouts, flood waits, a second poller): a
 # traceback of them only shows PTB's internals, so they are logged as one line.
 EXPECTED = (NetworkError, RetryAfter, Conflict)
-_NETWORK_LOOP = "telegram.ext._utils.networkloop"
 
 
 class RedactToken(logging.Filter):
@@ -59,27 +58,6 @@ class OneLineExpected(logging.Filter):
         return True
 
 
-class PollingRetries(logging.Filter):
-    """PTB logs a timed-out or flood-limited getUpdates at DEBUG only: show those as one WARNING.
-
-    Other polling failures reach the application's error handler (one line there); the loop's
-    remaining debug chatter is dropped.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno > logging.DEBUG:
-            return True
-        message = record.getMessage()
-        if "Timed out" not in message and "Flood control" not in message:
-            return False
-        what = message.split(":", 1)[1] if ":" in message else message
-        what = what.split(" Failed run number", 1)[0].strip()
-        record.msg = f"getUpdates (polling) failed: {what} Polling again."
-        record.args = None
-        record.levelno, record.levelname = logging.WARNING, "WARNING"
-        return True
-
-
 def setup_logging(token: str, level: int = logging.INFO) -> RedactToken:
     """Log to stderr through the redacting filter; warnings.warn goes through it too."""
     root = logging.getLogger()
@@ -92,9 +70,6 @@ def setup_logging(token: str, level: int = logging.INFO) -> RedactToken:
     for handler in root.handlers:
         handler.addFilter(OneLineExpected())
         handler.addFilter(redactor)
-    network_loop = logging.getLogger(_NETWORK_LOOP)
-    network_loop.setLevel(min(level, logging.DEBUG))
-    network_loop.addFilter(PollingRetries())
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     logging.captureWarnings(True)
