@@ -33,7 +33,7 @@ from bot.matching import Engine
 from bot.model import DataError
 from bot.telegram import handlers
 from bot.telegram.config import API_BASE_ENV, DATA_DIR_ENV, ConfigError, Settings, settings_from
-from bot.telegram.delivery import ReliableRateLimiter
+from bot.telegram.delivery import PollingRequest, ReliableRateLimiter
 from bot.telegram.logs import setup_logging
 from bot.telegram.persistence import JsonChatPersistence
 from bot.telegram.services import KEY, Services
@@ -65,6 +65,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
         Application.builder()
         .token(settings.token)
         .rate_limiter(ReliableRateLimiter())
+        .get_updates_request(PollingRequest())
         .persistence(JsonChatPersistence(settings.data_dir))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)

@@ -29,11 +29,9 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import JSONDict, ODVInput
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter
-from telegram.request import HTTPXRequest, RequestData
+from telegram.request import HTTPXRequest
 
 logger = logging.getLogger(__name__)
 
@@ -139,17 +137,9 @@ class PollingRequest(HTTPXRequest):
     def __init__(self) -> None:
         super().__init__(connection_pool_size=1)
 
-    async def post(
-        self,
-        url: str,
-        request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
-    ) -> JSONDict | list[JSONDict] | bool:
+    async def post(self, *args: Any, **kwargs: Any) -> Result:
         try:
-            return await super().post(url, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout)
+            return await super().post(*args, **kwargs)
         except TelegramError as exc:
             logger.warning("getUpdates failed (%s); polling again", describe(exc))
             raise

@@ -343,15 +343,12 @@ async def reload(update: Update, context: Context) -> None:
 async def on_error(update: object, context: Context) -> None:
     """One log line per failure (redacted by the logging filter); a traceback only for a bug.
 
-    Bot API failures were already retried by the delivery layer (replies) or are retried by PTB's
-    polling loop (update None); either way the cause is outside this program.
+    Bot API failures of a reply were already retried by the delivery layer; the cause is outside
+    this program, so no traceback.
     """
     error = context.error
-    if error is None:
-        return
-    if update is None:
-        logger.warning("getUpdates (polling) failed: %s; polling again after a back-off", describe(error))
-        return
+    if error is None or (update is None and isinstance(error, TelegramError)):
+        return  # a failed poll: delivery.PollingRequest logged it, PTB polls again after a back-off
     uid: Any = update.update_id if isinstance(update, Update) else None
     if isinstance(error, TelegramError):
         logger.error("update %s: reply not sent: %s", uid, describe(error))
