@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import Index
+from bot.matching.index import Index, release_build_memory
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
 from bot.model import Entry, Persona, load_personas
@@ -81,6 +81,7 @@ class Engine:
             self.tokenizer,
             stopwords,
         )
+        release_build_memory()
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
         # Folded answers are needed only for the few candidates of each query: cache, don't store.

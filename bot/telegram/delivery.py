@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -49,7 +50,7 @@ def describe(exc: BaseException) -> str:
 class ReliableRateLimiter(AIORateLimiter):
     """AIORateLimiter's throttling, plus retries that keep each reply until it is delivered."""
 
-    def __init__(self, *, give_up_after: float = 120.0, stop_grace: float = 3.0, max_backoff: float = 8.0,
+    def __init__(self, *, give_up_after: float = 120.0, stop_grace: float = 3.0, max_backoff: float = 5.0,
                  max_flood_wait: float = 600.0) -> None:
         super().__init__()
         self.give_up_after = give_up_after
@@ -137,9 +138,23 @@ class PollingRequest(HTTPXRequest):
     def __init__(self) -> None:
         super().__init__(connection_pool_size=1)
 
-    async def post(self, *args: Any, **kwargs: Any) -> Result:
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         try:
-            return await super().post(*args, **kwargs)
-        except TelegramError as exc:
+            code, payload = await super().do_request(*args, **kwargs)
+        except TelegramError as exc:  # refused, reset, timed out
             logger.warning("getUpdates failed (%s); polling again", describe(exc))
             raise
+        if not 200 <= code < 300:
+            logger.warning("getUpdates failed (HTTP %d: %s); polling again", code, _description(payload))
+        return code, payload
+
+
+def _description(payload: bytes) -> str:
+    """Telegram's `description` from an error body, else the start of the body."""
+    try:
+        body = json.loads(payload)
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and isinstance(body.get("description"), str):
+        return " ".join(body["description"].split())
+    return " ".join(payload[:80].decode("utf-8", "replace").split()) or "no body"

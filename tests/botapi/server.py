@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class Call:
     params: Params
     status: int
     response: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when the server answered
 
 
 @dataclass
@@ -114,6 +116,9 @@ class BotApiServer:
         self.listening = False
         self.timeout = 10.0  # default wait in seconds; raise it on a busy machine
         self.polls_waiting = 0  # long polls currently parked in getUpdates
+        # Telegram's flood control per chat: (messages, seconds), e.g. (20, 1.0); None = unlimited.
+        self.chat_flood_limit: tuple[int, float] | None = None
+        self._chat_sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -375,12 +380,20 @@ class BotApiServer:
         params = await _read_params(request)
         fault = self.faults.take(method.lower())
         if fault is not None:
-            faulted = await self._apply_fault(fault, request)
+            try:
+                faulted = await self._apply_fault(fault, request)
+            except asyncio.CancelledError:  # the client hung up during an injected delay: nothing processed
+                gone = {"ok": False, "error_code": 599, "description": "client gone before the answer"}
+                self.calls.append(Call(len(self.calls), method, params, 599, gone))
+                raise
             if faulted is not None:
                 await self._record(method, params, faulted.status, json.loads(faulted.text or "{}"))
                 return faulted
         if request.match_info["token"] != self.token:
             body: dict[str, Any] = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+        elif (flood := self._flood_wait(method.lower(), params)) is not None:
+            body = {"ok": False, "error_code": 429, "description": f"Too Many Requests: retry after {flood}",
+                    "parameters": {"retry_after": flood}}
         elif (handler := self._methods.get(method.lower())) is None:
             body = {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
         else:
@@ -396,9 +409,28 @@ class BotApiServer:
         self.calls.append(Call(len(self.calls), method, params, status, body))
         await self._notify()
 
+    def _flood_wait(self, method: str, params: Params) -> int | None:
+        """With chat_flood_limit set, a send over the limit gets 429 and the seconds to wait."""
+        if self.chat_flood_limit is None or method not in ("sendmessage", "editmessagetext"):
+            return None
+        try:
+            chat = int(params.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            return None
+        limit, window = self.chat_flood_limit
+        now = time.monotonic()
+        recent = [t for t in self._chat_sends.get(chat, []) if now - t < window]
+        if len(recent) >= limit:
+            self._chat_sends[chat] = recent
+            return max(1, math.ceil(recent[0] + window - now))
+        self._chat_sends[chat] = [*recent, now]
+        return None
+
     async def _apply_fault(self, fault: Fault, request: web.Request) -> web.Response | None:
         if fault.kind == "delay":
             await asyncio.sleep(fault.delay)  # the injected slowness itself
+            if request.transport is None or request.transport.is_closing():  # the client gave up: not processed
+                return _json({"ok": False, "error_code": 599, "description": "client gone before the answer"}, 599)
             return None
         if fault.kind == "reset":
             if request.transport is not None:
