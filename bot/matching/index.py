@@ -9,6 +9,7 @@ the passages that share a term with it, in C loops rather than a Python loop per
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import math
@@ -253,7 +254,5 @@ def release_build_memory() -> None:
     """Hand the build's scratch buffers back to the OS (glibc keeps freed arenas otherwise), so
     a serving process's RSS is its index, not the peak of building it."""
     gc.collect()
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
