@@ -18,6 +18,9 @@ from bot.text import Tokenizer, fold, has_cjk
 from bot.vocabulary import Namesake, Vocabulary
 
 SYNONYM_WEIGHT = 0.8
+# Only the start of a very long message is analysed: a question is rarely longer, and a
+# 4,096-character paste must not cost a third of a second.
+MAX_ANALYSED = 600
 SPELLING_WEIGHT = 0.9
 _LATIN = re.compile(r"[a-z0-9]")
 _LATIN_WORD = re.compile(r"[a-z0-9](?:[a-z0-9'.+\-]*[a-z0-9])?")
@@ -92,7 +95,7 @@ class QueryAnalyzer:
         self._longest = max((len(k) for k in self._translations), default=0)
 
     def analyse(self, text: str) -> Query:
-        folded = fold(text)
+        folded = fold(text[:MAX_ANALYSED])
         rest, personas = self._take_names(folded)
         namesake = None
         for persona in personas:
