@@ -23,6 +23,9 @@ SYNONYM_WEIGHT = 0.8
 MAX_ANALYSED = 600
 SPELLING_WEIGHT = 0.9
 _LATIN = re.compile(r"[a-z0-9]")
+# "three revolutions" / 三场革命: a bare numeral matches the numeral with its measure word.
+_NUMERALS = "一二两三四五六七八九十"
+_MEASURES = "个场点件类大种层条位项驾家代次"
 _LATIN_WORD = re.compile(r"[a-z0-9](?:[a-z0-9'.+\-]*[a-z0-9])?")
 
 
@@ -166,6 +169,8 @@ class QueryAnalyzer:
                     if fixed:
                         corrections[part] = fixed[0]
                         forms += [Form(f, SPELLING_WEIGHT) for f in fixed]
+                if len(part) == 1 and part in _NUMERALS:
+                    forms += [Form(part + m) for m in _MEASURES if part + m in self.index]
                 for synonym in self._groups.get(part, ()):
                     if synonym != part and all(f.term != synonym for f in forms):
                         forms.append(Form(synonym, SYNONYM_WEIGHT))
