@@ -84,8 +84,8 @@ async def assert_answered_once(env: Env, chat: int, mark: int, texts: list[str],
     await env.server.wait_for(all_answered, timeout, what=f"answers to {len(texts)} messages in chat {chat}")
     barrier = env.server.mark()
     await env.server.send_text(chat, "/help")
-    await env.server.next_message(chat, barrier, lambda m: "使用说明" in m.text)
-    replies = [m for m in env.server.messages(chat, mark) if "使用说明" not in m.text]
+    end = await env.server.next_message(chat, barrier, lambda m: m.text.startswith("使用说明"))
+    replies = [m for m in env.server.messages(chat, mark) if m.call_index < end.call_index]
     counts = {t: sum(token(t) in m.text for m in replies) for t in texts}
     assert all(c == 1 for c in counts.values()), counts
     assert len(replies) == len(texts), [m.text[:60] for m in replies]
@@ -211,7 +211,7 @@ async def server_away_for_5_seconds(env: Env) -> None:
     env.server.faults.arm("sendmessage", Fault.slow(1.0))  # keeps the first reply in flight
     first = questions("away", 1)
     await send_all(env, chat, first)
-    await env.server.wait_call("sendChatAction", mark, lambda c: int(c.params["chat_id"]) == chat)
+    await env.server.wait_for(lambda: env.server.faults.pending("sendmessage") == 0, what="the reply to be sent")
     await env.server.pause(5)
     later = questions("back", 2)
     await send_all(env, chat, later)  # Telegram keeps these while the bot cannot reach it

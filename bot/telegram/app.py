@@ -91,7 +91,8 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("ask", handlers.ask, filters=message))
     app.add_handler(CommandHandler("topics", handlers.topics, filters=message))
     app.add_handler(CommandHandler("compare", handlers.compare, filters=message))
-    app.add_handler(CommandHandler("reload", handlers.reload, filters=message))
+    # block=False: updates keep flowing (answered by the old data) while /reload loads the new
+    app.add_handler(CommandHandler("reload", handlers.reload, filters=message, block=False))
     app.add_handler(MessageHandler(message & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(message & filters.TEXT & handlers.ADDRESSED, handlers.question))
     app.add_handler(MessageHandler(message & filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))

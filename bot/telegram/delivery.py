@@ -113,8 +113,9 @@ class ReliableRateLimiter(AIORateLimiter):
                     raise
                 delay = min(self.max_backoff, 0.25 * 2**attempt)
                 if time.monotonic() + delay > self._deadline(started):
-                    why = "shutting down" if self._stopping_since is not None else f"{self.give_up_after:.0f}s"
-                    logger.error("%s failed for good after %d attempts (%s): %s", what, attempt, why, describe(exc))
+                    why = ", shutting down" if self._stopping_since is not None else ""
+                    logger.error("%s failed for good after %d attempts in %.1fs%s: %s", what, attempt,
+                                 time.monotonic() - started, why, describe(exc))
                     raise
                 logger.warning("%s failed (%s); attempt %d, retrying in %.1fs", what, describe(exc), attempt, delay)
                 await asyncio.sleep(delay)

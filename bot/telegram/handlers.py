@@ -47,6 +47,7 @@ STATE_KEY = "expert"
 MAX_STASHED_CHATS = 5000
 STALE = buttons.STALE
 REFUSED = "抱歉，这个机器人目前只对受邀的聊天开放。"
+TYPING_AFTER = 0.3  # seconds an answer may take before the chat shows "typing…"
 SEND_TEXT = "我只看得懂文字 🙂 请用文字发一个问题，例如：开源大模型怎么看？"
 
 
@@ -145,10 +146,18 @@ async def send(update: Update, context: Context, reply: Reply, *, edit: bool = F
 
 async def _respond(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply],
                    *, typing: bool = False) -> None:
+    """Run the call and send its reply; "typing…" only when the answer takes a noticeable while.
+
+    Most answers take milliseconds: a chat action for each would double the calls counted against
+    Telegram's 30-a-second limit and show nothing to the user.
+    """
+    work = asyncio.ensure_future(_run(update, context, call))
     if typing and update.effective_chat is not None:
-        with contextlib.suppress(TelegramError):  # "typing…" is a courtesy; the answer still goes out
-            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
-    await send(update, context, await _run(update, context, call))
+        done, _ = await asyncio.wait({work}, timeout=TYPING_AFTER)
+        if not done:
+            with contextlib.suppress(TelegramError):  # a courtesy; the answer still goes out
+                await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)
+    await send(update, context, await work)
 
 
 def _args(context: Context) -> str:

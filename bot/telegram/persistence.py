@@ -44,6 +44,9 @@ class JsonChatPersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, An
         if self._chat_data is not None:
             return self._chat_data
         self._chat_data = {}
+        for leftover in self.path.parent.glob(f".{self.path.name}.*.tmp"):  # a write cut short by SIGKILL
+            with contextlib.suppress(OSError):
+                leftover.unlink()
         try:
             raw = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ class InProcessBot:
     async def start(self) -> None:
         self.app = build_application(self.settings, self.engine)
         await self.app.initialize()
+        await self.app.start()  # running, as under run_polling (non-blocking handlers need it); no updater
 
     async def pump(self) -> int:
         """Process every pending update in order, as the polling loop would; returns how many."""
@@ -37,8 +39,18 @@ class InProcessBot:
         updates = self.server.take_updates()
         for data in updates:
             await self.app.process_update(Update.de_json(data, self.app.bot))
+        await self._non_blocking_done()
         return len(updates)
+
+    async def _non_blocking_done(self) -> None:
+        """Handlers registered with block=False (/reload) run as tasks; wait for them too."""
+        assert self.app is not None
+        prefix = f"Application:{self.app.bot.id}:process_update_non_blocking"
+        tasks = [t for t in asyncio.all_tasks() if t.get_name().startswith(prefix) and not t.done()]
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def stop(self) -> None:
         if self.app is not None:
+            if self.app.running:
+                await self.app.stop()
             await self.app.shutdown()

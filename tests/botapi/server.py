@@ -169,6 +169,8 @@ class BotApiServer:
         await self._listen()
 
     async def stop(self) -> None:
+        self.listening = False
+        await self._notify()  # parked long polls return instead of holding the shutdown
         for task in list(self._tasks):
             task.cancel()
         if self._runner is not None:
@@ -380,6 +382,7 @@ class BotApiServer:
         params = await _read_params(request)
         fault = self.faults.take(method.lower())
         if fault is not None:
+            await self._notify()  # a test may be waiting for the fault to be taken (a call now in flight)
             try:
                 faulted = await self._apply_fault(fault, request)
             except asyncio.CancelledError:  # the client hung up during an injected delay: nothing processed
@@ -481,6 +484,8 @@ class BotApiServer:
                 ready = self._deliverable(limit)
                 if ready or timeout == 0:
                     return ready
+                if not self.listening:  # gone away or stopping: end parked polls (their clients are cut off)
+                    return []
                 if generation != self._poll_generation:
                     raise BadRequest("Conflict: terminated by other getUpdates request; "
                                      "make sure that only one bot instance is running", 409)
