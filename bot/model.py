@@ -206,6 +206,8 @@ def load_personas(directory: Path, known_sources: set[str] | None = None) -> lis
 
     Refuses to return half the data: a server must not start on a partial corpus.
     """
+    if directory.is_file():
+        raise DataError([Problem(str(directory), 0, "expected a personas directory, got a file")])
     if not directory.is_dir():
         raise DataError([Problem(str(directory), 0, "personas directory does not exist")])
     if not persona_files(directory):
