@@ -124,8 +124,9 @@ class Engine:
         target = self._target(persona)
         q = self.analyzer.analyse(query)
         allowed = [target] if target else list(q.personas)
-        if q.namesake is not None:
-            note = f"这里的{q.personas[0].display_name}是{q.personas[0].role}，不是{q.namesake.who}。"
+        if q.namesake is not None and q.namesake_of is not None:
+            expert = q.namesake_of
+            note = f"这里的{expert.display_name}是{expert.role}，不是{q.namesake.who}。"
             return Answer(query, target, [], self._suggest(q, allowed), note=note)
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None

@@ -39,6 +39,7 @@ class Query:
     concepts: tuple[Concept, ...]
     topics: tuple[str, ...]
     namesake: Namesake | None = None
+    namesake_of: Persona | None = None  # the expert whose famous namesake was asked about
     remainder: str = ""  # the folded question without names, after translation
     corrections: dict[str, str] = field(default_factory=dict)
 
@@ -100,15 +101,16 @@ class QueryAnalyzer:
     def analyse(self, text: str) -> Query:
         folded = fold(text[:MAX_ANALYSED])
         rest, personas = self._take_names(folded)
-        namesake = None
+        namesake, namesake_of = None, None
         for persona in personas:
             candidate = self._namesakes.get(persona.name_simplified)
             if candidate and any(fold(cue) in folded for cue in candidate.cues):
-                namesake = candidate
+                namesake, namesake_of = candidate, persona
         rest, originals = self._translate(rest)
         concepts, corrections = self._concepts(rest, originals)
         topics = self._topics(concepts)
-        return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, rest, corrections)
+        return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, namesake_of, rest,
+                     corrections)
 
     def _take_names(self, folded: str) -> tuple[str, list[Persona]]:
         found: list[Persona] = []
