@@ -1,6 +1,7 @@
 """Folding and tokenising Chinese text: shared by ingest (topic tags) and matching.
 
-Folding is for comparing only: Traditional to Simplified (OpenCC t2s), full-width to half-width,
+Folding is for comparing only: Traditional to Simplified with Taiwan phrases mapped to mainland
+ones (OpenCC tw2sp: 資料 -> 数据, 軟體 -> 软件, 人工智慧 -> 人工智能), full-width to half-width,
 lower case. Stored quotes are never rewritten (OpenCC keeps 著 in 意味著, for instance).
 """
 
@@ -22,7 +23,7 @@ _RUNS = re.compile(r"(?P<latin>[a-z0-9]+(?:[.+\-][a-z0-9]+)*)|(?P<cjk>[\u3400-\u
 
 @lru_cache(maxsize=1)
 def _t2s() -> opencc.OpenCC:
-    return opencc.OpenCC("t2s")
+    return opencc.OpenCC("tw2sp")
 
 
 def fold(text: str) -> str:
