@@ -2,7 +2,7 @@
 
 Folding is for comparing only: Traditional to Simplified with Taiwan phrases mapped to mainland
 ones (OpenCC tw2sp: 資料 -> 数据, 軟體 -> 软件, 人工智慧 -> 人工智能), full-width to half-width,
-lower case. Stored quotes are never rewritten (OpenCC keeps 著 in 意味著, for instance).
+lower case. Stored quotes are never rewritten.
 """
 
 from __future__ import annotations
