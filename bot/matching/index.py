@@ -211,10 +211,9 @@ class Index:
         hit = np.flatnonzero(touched)
         if len(hit):
             entries, starts = _groups(self._parent[hit])
-            bm25[entries] = np.maximum.reduceat(p_bm25[hit], starts)
-            cover[entries] = np.maximum.reduceat(p_cover[hit], starts)
-            count[entries] = np.maximum.reduceat(p_count[hit], starts)
-            topical[entries] = np.maximum.reduceat(p_topical[hit], starts)
+            stacked = np.stack((p_bm25[hit], p_cover[hit], p_count[hit], p_topical[hit]))
+            best = np.maximum.reduceat(stacked, starts, axis=1)
+            bm25[entries], cover[entries], count[entries], topical[entries] = best
         if total:
             cover /= np.float32(total)
             e_cover /= np.float32(total)
