@@ -32,7 +32,7 @@ MIN_CONCEPTS = 2
 # toward MIN_CONCEPTS being needed.
 INFORMATIVE_IDF = 1.0
 # How many BM25 candidates get the finer re-ranking.
-CANDIDATES = 40
+CANDIDATES = 25
 # Shares of the final score: coverage of the question by the best passage and by the whole
 # entry, BM25 of the best passage (relative to the best candidate), similarity to the question asked.
 W_PASSAGE, W_ENTRY, W_BM25, W_QUESTION = 0.45, 0.2, 0.2, 0.15
