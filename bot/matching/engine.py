@@ -40,8 +40,10 @@ W_PASSAGE, W_ENTRY, W_BM25, W_QUESTION = 0.45, 0.2, 0.2, 0.15
 # the best BM25 candidates only: it breaks near-ties, and folding answers is not free.
 W_ANSWER = 0.1
 LITERAL_CANDIDATES = 12
+_W_TOTAL = W_PASSAGE + W_ENTRY + W_BM25 + W_QUESTION + W_ANSWER  # scores stay within 0-100
 _FOLDED_CACHE = 4096
 MAX_SUGGESTIONS = 3
+MIN_SUGGESTED_SCORE = 23  # a near miss below this is too far off to suggest
 
 
 @dataclass(frozen=True)
@@ -183,7 +185,7 @@ class Engine:
         needed_topical = 1 if any(not c.entity for c in q.concepts) else 0
         matches = []
         for rank, doc_id in enumerate(top):
-            score = 100 * (W_PASSAGE * float(hits.passage_coverage[doc_id])
+            score = 100 / _W_TOTAL * (W_PASSAGE * float(hits.passage_coverage[doc_id])
                            + W_ENTRY * float(hits.entry_coverage[doc_id])
                            + W_BM25 * float(bm25[doc_id]) / best
                            + W_QUESTION * float(similarity[rank]) / 100
@@ -203,7 +205,7 @@ class Engine:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""
         out: list[Suggestion] = []
         for match in ranked or []:
-            if len(out) == MAX_SUGGESTIONS or match.score < 25:
+            if len(out) == MAX_SUGGESTIONS or match.score < MIN_SUGGESTED_SCORE:
                 break
             out.append(Suggestion(match.entry.question[:60], match.entry.topics[0], match.persona.id))
         if len(out) < MAX_SUGGESTIONS:
