@@ -151,6 +151,14 @@ def _check_query(text: str) -> str | None:
     return None
 
 
+def _refuse(text: str) -> bool:
+    """Print why a question cannot be asked, if it cannot; True then."""
+    problem = _check_query(text)
+    if problem:
+        print(problem, file=sys.stderr)
+    return problem is not None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.matching import UnknownExpert
 
@@ -160,9 +168,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question is None:
         print("usage: persona-bot ask \"QUESTION\" (or --jsonl to read questions from stdin)", file=sys.stderr)
         return EXIT_DATA
-    problem = _check_query(args.question)
-    if problem:
-        print(problem, file=sys.stderr)
+    if _refuse(args.question):
         return EXIT_DATA
     engine = _engine(args)
     try:
@@ -222,9 +228,7 @@ def _emit(out: TextIO, obj: dict[str, Any]) -> None:
 def cmd_compare(args: argparse.Namespace) -> int:
     from bot.matching import UnknownExpert
 
-    problem = _check_query(args.question)
-    if problem:
-        print(problem, file=sys.stderr)
+    if _refuse(args.question):
         return EXIT_DATA
     engine = _engine(args)
     try:

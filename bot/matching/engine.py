@@ -88,6 +88,12 @@ class Engine:
         release_build_memory()
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
+        # Every way of writing each expert's name, folded, for exact lookups in resolve().
+        self._by_name = {
+            fold(n).replace(" ", ""): p
+            for p in self.personas
+            for n in (p.id, p.name, p.name_simplified, p.pinyin, *p.aliases)
+        }
         # Folded answers are needed only for the few candidates of each query: cache, don't store.
         self._folded_answer = lru_cache(maxsize=_FOLDED_CACHE)(lambda doc: fold(self._docs[doc].entry.answer))
 
@@ -102,11 +108,9 @@ class Engine:
 
     def resolve(self, name: str) -> Persona:
         """Find an expert by id, name (either script), pinyin or alias; else UnknownExpert."""
-        key = fold(name).replace(" ", "")
-        for persona in self.personas:
-            names = {persona.id, persona.name, persona.name_simplified, persona.pinyin, *persona.aliases}
-            if key in {fold(n).replace(" ", "") for n in names}:
-                return persona
+        exact = self._by_name.get(fold(name).replace(" ", ""))
+        if exact is not None:
+            return exact
         found = self.analyzer.analyse(name).personas
         if len(found) == 1:
             return found[0]

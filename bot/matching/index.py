@@ -130,10 +130,6 @@ class Index:
     def __contains__(self, term: str) -> bool:
         return term in self._ids
 
-    def idf(self, term: str) -> float:
-        """Rarer terms say more; a term no entry uses gets the highest weight of all."""
-        return self._idf.get(term, self.max_idf)
-
     def concept_weight(self, concept: Concept) -> float:
         """How much a concept counts toward coverage: the idf of the word, or of its best form.
 
