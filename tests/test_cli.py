@@ -9,6 +9,9 @@ import sys
 import time
 from pathlib import Path
 
+from bot.model import load_personas
+from bot.paths import default_personas_dir
+
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "bot.cli"]
 MATCH_KEYS = {"persona", "persona_id", "entry_id", "question", "answer", "score", "topics", "why", "source"}
@@ -69,8 +72,9 @@ def test_compare_json_shape() -> None:
 
 def test_experts_and_topics() -> None:
     experts = json.loads(_run("experts", "--json").stdout)["experts"]
-    assert len(experts) == 8 and {"id", "name", "entries", "sources", "role"} <= set(experts[0])
-    assert sum(e["entries"] for e in experts) == 70
+    personas = load_personas(default_personas_dir())
+    assert len(experts) == len(personas) and {"id", "name", "entries", "sources", "role"} <= set(experts[0])
+    assert sum(e["entries"] for e in experts) == sum(len(p.entries) for p in personas)
     out = _run("topics", "沈为").stdout.decode()
     assert "投资与资本市场" in out
 

@@ -32,7 +32,7 @@ def _entry(persona: Persona, answer_start: str):  # type: ignore[no-untyped-def]
 
 def test_eight_personas_with_all_their_answers(personas: dict[str, Persona]) -> None:
     counts = {name: len(p.entries) for name, p in personas.items()}
-    assert counts == {"丁磊": 7 + 15, "沈向洋": 19, "沈为": 14, "安筱鹏": 1,
+    assert counts == {"丁磊": 7 + 15, "沈向洋": 3, "沈为": 14, "安筱鹏": 1,
                       "殷宇辉": 4, "周亚灵": 4, "杜夏威": 3, "马超": 3}
 
 
@@ -59,7 +59,7 @@ def test_names_as_written_simplified_and_romanised(personas: dict[str, Persona])
         ("沈为", "所谓大模型就是指模型的参数量大", "可以达到百亿、千亿级别。", "能不能用最通俗简单的语言", "有什么区别？"),
         ("沈为", "在安全方面，首先我观察到几个反常的现象", "这个问题是大家担心的。", "我们看到包括奥特曼", "你怎么看待安全问题？"),
         ("沈为", "这个问题超纲了", "毕竟技术发展不是线性的。", "硅基文明取代碳基文明", "确定性的方向？"),
-        ("沈向洋", "另外,許多人認為", "值得人們在數學方面更進一步地研究!", "對於人工智能發展的幾點思考", "就會出現“涌現”"),
+        ("沈向洋", "在這樣一個智能時代,機會到底在哪里?", "值得人們在數學方面更進一步地研究!", "對於人工智能發展的幾點思考", "發展的幾點思考"),
     ],
 )
 def test_answer_and_question_boundaries(personas: dict[str, Persona], name: str, start: str, end: str,
@@ -119,7 +119,7 @@ def test_mojibake_is_repaired_where_certain(personas: dict[str, Persona]) -> Non
 def test_machine_summary_sentences_are_held_once_from_the_interview(personas: dict[str, Persona]) -> None:
     repeated = "发展速度太快，越来越智能，会不会产生自主意识"
     holders = [e.id for e in personas["沈为"].entries if repeated in e.answer]
-    assert holders == ["shen-wei-004-19"]
+    assert holders == ["shen-wei-004-6d7762"]
 
 
 def test_committed_personas_are_fresh_and_a_rebuild_changes_no_byte(tmp_path: Path) -> None:

@@ -61,13 +61,13 @@ def test_duplicate_entry_id_and_source_missing_from_sources_yaml(tmp_path: Path)
     out = tmp_path / "p"
     shutil.copytree(PERSONAS, out)
     text = (out / "yin-yuhui.yaml").read_text(encoding="utf-8")
-    text = text.replace("yin-yuhui-002-06", "yin-yuhui-002-01")
+    text = text.replace("yin-yuhui-002-04e88e", "yin-yuhui-002-16da28")
     (out / "yin-yuhui.yaml").write_text(text, encoding="utf-8")
     shen = (out / "shen-wei.yaml").read_text(encoding="utf-8").replace("'004'", "'044'")
     (out / "shen-wei.yaml").write_text(shen, encoding="utf-8")
     result = _cli("validate", str(out))
     assert result.returncode == 2
-    assert "duplicate entry id 'yin-yuhui-002-01'" in result.stderr
+    assert "duplicate entry id 'yin-yuhui-002-16da28'" in result.stderr
     assert "source '044' is not in sources.yaml" in result.stderr
 
 

@@ -6,7 +6,9 @@ bytes and a second run changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from bot.text import fold
 from bot.vocabulary import ExpertNames, Vocabulary, load_vocabulary
 
 _KEYWORDS = 8
+_FIRST_SENTENCE = re.compile(r"[^。！？!?\n]+[。！？!?]?")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,24 @@ def romanised(name: str) -> str:
     return " ".join([syllables[0].title(), "".join(syllables[1:]).title()]).strip()
 
 
+def entry_id(persona_id: str, source_id: str, answer: str, taken: set[str]) -> str:
+    """`ding-lei-001-3f9a2c`: stable across re-segmentation, unlike a position.
+
+    The hash is of the answer's first sentence (folded, no white space), which survives a unit
+    growing or shrinking at its end; alternates, feedback and buttons already sent keep pointing
+    at it. Two units opening with the same sentence get `-2`, `-3` in source order.
+    """
+    first = _FIRST_SENTENCE.match(answer.strip())
+    key = re.sub(r"\s+", "", fold(first.group() if first else answer))
+    base = f"{persona_id}-{source_id}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:6]}"
+    found, n = base, 1
+    while found in taken:
+        n += 1
+        found = f"{base}-{n}"
+    taken.add(found)
+    return found
+
+
 def _keywords(question: str, answer: str) -> list[str]:
     jieba.setLogLevel(logging.WARNING)
     tags = jieba.analyse.extract_tags(fold(answer + " " + question), topK=_KEYWORDS)
@@ -151,10 +172,11 @@ def build_personas(corpus: Path, vocabulary: Vocabulary | None = None) -> list[P
     for simplified, person in sorted(collected.items(), key=lambda kv: slug(kv[0])):
         pid = slug(simplified)
         topics: dict[str, list[Entry]] = {}
+        taken: set[str] = set()
         for source_id, ex in person["entries"]:
             tags = assign_topics(ex.question, ex.answer, vocab.topics)
             entry = Entry(
-                id=f"{pid}-{source_id}-{ex.position:02d}",
+                id=entry_id(pid, source_id, ex.answer, taken),
                 question=ex.question,
                 answer=ex.answer,
                 topics=tags,

@@ -3,7 +3,7 @@
 Interviews and round-tables are split on the speaker labels that sources.yaml lists (full- or
 half-width colon, optional space before it), wherever a label starts a line or follows the end
 of a sentence, so run-on pages split the same way as tidy ones. Speeches have no questions: they
-split into paragraphs under their headings, each titled by heading and lead sentence.
+split into sections, each titled by its heading.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ Part = Literal["interviewer", "moderator", "expert"]
 
 _SENTENCE = re.compile(r"[^。！？?!]*(?:[。！？?!]+[”」』\"]?|$)")
 _SENTENCE_END = "。！？?!…”」』\""
-# Shorter than this, a paragraph announces what follows and joins the next one.
-_SHORT_PARAGRAPH = 70
 _MIN_DEDUPE = 8
 
 
@@ -138,10 +136,12 @@ def _is_heading(line: str) -> bool:
 
 
 def split_speech(text: str, speaker: str) -> list[Exchange]:
-    """Paragraphs under headings; a short paragraph joins the next (or the previous) one.
+    """One answer unit per section, titled by its heading.
 
-    The first heading is the speech's title. Each entry is titled `heading：lead sentence` so
-    that it can be matched like a question.
+    A speech's section is one line of thought (「三件令人震撼的事」, 「幾點思考」: 首先…其次…最后),
+    so it stays whole: a question about the list gets the list, and a question about one point
+    still finds it, because matching scores passages inside the unit and says which part matched.
+    The first heading is the speech's title and holds its opening.
     """
     sections: list[tuple[str, list[str]]] = []
     for line in text.split("\n"):
@@ -149,26 +149,7 @@ def split_speech(text: str, speaker: str) -> list[Exchange]:
             sections.append((line, []))
         elif sections:
             sections[-1][1].append(line)
-    exchanges: list[Exchange] = []
-    for heading, paragraphs in sections:
-        for block in _join_short(paragraphs):
-            lead = _SENTENCE.match(block)
-            title = (lead.group() if lead else block).rstrip("。！？!?…，,；;")
-            exchanges.append(Exchange(speaker, f"{heading}：{title}", block, len(exchanges)))
-    return exchanges
-
-
-def _join_short(paragraphs: list[str]) -> list[str]:
-    blocks: list[str] = []
-    pending = ""
-    for paragraph in paragraphs:
-        pending = f"{pending}\n{paragraph}" if pending else paragraph
-        if len(paragraph) >= _SHORT_PARAGRAPH:
-            blocks.append(pending)
-            pending = ""
-    if pending:
-        if blocks:
-            blocks[-1] = f"{blocks[-1]}\n{pending}"
-        else:
-            blocks.append(pending)
-    return blocks
+    return [
+        Exchange(speaker, heading, "\n".join(paragraphs), i)
+        for i, (heading, paragraphs) in enumerate((h, p) for h, p in sections if p)
+    ]
