@@ -2,11 +2,15 @@
 
 One YAML file per expert, keyed by topic so that two experts' views on one topic line up.
 Loading validates with pydantic and reports every problem as FILE:LINE, because a
-hand-edited persona file is the most likely thing to break in production.
+hand-edited persona file is the most likely thing to break in production. Whatever a file holds,
+loading raises DataError and nothing else: the size, the encoding and the shape of the YAML
+(nesting depth, values after alias expansion) are checked before it is parsed, and the schema
+runs before any rule that uses a field's value.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +20,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PERSONA_SUFFIX = ".yaml"
+# Limits that keep a broken or hostile file from hanging or crashing a load. The real files are
+# under 30 KB and nest 5 deep; the bench's 100,000-entry corpus has files of about 0.5 MB.
+MAX_FILE_BYTES = 4 * 2**20
+MAX_DEPTH = 12
+MAX_VALUES = 500_000  # YAML nodes after alias expansion: `&a [*b, *b, ...]` chains grow exponentially
+MAX_QUESTION_CHARS = 2_000
+MAX_ANSWER_CHARS = 20_000  # the longest real answer is ~1,500 characters
+MAX_LIST_ITEMS = 500  # aliases, keywords
+MAX_PROBLEMS_PER_FILE = 50
 
 
 class _Strict(BaseModel):
@@ -43,10 +56,12 @@ class Entry(_Strict):
     """One recorded answer: the question asked and the expert's verbatim words."""
 
     id: str
-    question: str = Field(min_length=1)
-    answer: str = Field(min_length=1)
+    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    answer: str = Field(min_length=1, max_length=MAX_ANSWER_CHARS)
     topics: list[str] = Field(min_length=1, max_length=3)
-    keywords: list[str] = []
+    keywords: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
+    # How readers ask what this answer answers (corpus/alternates.yaml): matched, never quoted.
+    alternates: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
     source: str
     position: int = Field(ge=0, description="turn number inside the source")
 
@@ -58,7 +73,7 @@ class Persona(_Strict):
     name: str = Field(description="as written in the source")
     name_simplified: str
     pinyin: str
-    aliases: list[str] = []
+    aliases: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
     role: str = ""
     sources: list[Source] = Field(min_length=1)
     topics: dict[str, list[Entry]]
@@ -132,11 +147,9 @@ def _line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int:
 def load_persona(path: Path) -> Persona:
     """Parse and validate one persona file; raise DataError naming FILE:LINE for each problem."""
     name = str(path)
+    text = _decode(_read_limited(path, name), name)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
-    try:
+        _check_shape(text, name)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -145,30 +158,98 @@ def load_persona(path: Path) -> Persona:
         raise DataError([Problem(name, line, f"broken YAML: {reason}")]) from None
     if not isinstance(data, dict):
         raise DataError([Problem(name, 1, "expected a mapping of persona fields")])
-    problems = _check_references(data, name, None)
     try:
         persona = Persona.model_validate(data)
     except ValidationError as exc:
         # Only a broken file pays for the node tree that gives line numbers.
         tree = yaml.compose(text, Loader=yaml.SafeLoader)
-        problems = _check_references(data, name, tree)
+        errors = exc.errors()
         problems = [
             Problem(name, _line_of(tree, err["loc"]), f"{'.'.join(map(str, err['loc']))}: {err['msg']}")
-            for err in exc.errors()
-        ] + problems
+            for err in errors[:MAX_PROBLEMS_PER_FILE]
+        ] + _check_references(data, name, tree)
+        if len(errors) > MAX_PROBLEMS_PER_FILE:
+            problems.append(Problem(name, 1, f"and {len(errors) - MAX_PROBLEMS_PER_FILE} more schema problems"))
         raise DataError(problems) from None
-    if problems:
+    if _check_references(data, name, None):
         raise DataError(_check_references(data, name, yaml.compose(text, Loader=yaml.SafeLoader)))
     return persona
 
 
+def _read_limited(path: Path, name: str) -> bytes:
+    """The file's bytes, refusing one too large to be a persona before it is read into memory."""
+    limit_mb = MAX_FILE_BYTES // 2**20
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+            size = max(len(raw), os.fstat(fh.fileno()).st_size)
+    except OSError as exc:
+        raise DataError([Problem(name, 1, f"cannot read: {exc.strerror or exc}")]) from None
+    if size > MAX_FILE_BYTES:
+        raise DataError([Problem(name, 1, f"file is {size / 2**20:.1f} MB, over the {limit_mb} MB limit "
+                                          "for one persona file")])
+    return raw
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """UTF-8 text, or a DataError at the line and column of the first byte that is not UTF-8."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DataError([Problem(name, line, f"not UTF-8: byte 0x{raw[exc.start]:02x} at column {column} "
+                                             "(save the file as UTF-8)")]) from None
+
+
+def _check_shape(text: str, name: str) -> None:
+    """Depth and size of the YAML, from its event stream, before anything recursive sees it.
+
+    The YAML composer and pydantic recurse once per nesting level (5,000 brackets is a
+    RecursionError, or worse in C), and an alias is expanded wherever it is used, so a few lines of
+    `&a [*b, *b, ...]` stand for billions of values. The parser itself keeps an explicit stack.
+    """
+    stack: list[list[Any]] = []  # per open collection: [anchor, values inside it so far]
+    expanded: dict[str, int] = {}  # anchor -> values it stands for
+    total = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, count = stack.pop()
+            if anchor is not None:
+                expanded[anchor] = count
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            size = expanded.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.NodeEvent):
+            size = 1
+        else:
+            continue  # stream and document events
+        total += size
+        for frame in stack:
+            frame[1] += size
+        line = event.start_mark.line + 1 if event.start_mark is not None else 1
+        if total > MAX_VALUES:
+            raise DataError([Problem(name, line, f"more than {MAX_VALUES:,} values once aliases are expanded")])
+        if isinstance(event, yaml.CollectionStartEvent):
+            stack.append([event.anchor, 1])
+            if len(stack) > MAX_DEPTH:
+                raise DataError([Problem(name, line, f"nested deeper than {MAX_DEPTH} levels "
+                                                     "(a persona file needs 5)")])
+        elif isinstance(event, yaml.ScalarEvent) and event.anchor is not None:
+            expanded[event.anchor] = 1
+
+
 def _check_references(data: dict[str, Any], name: str, tree: yaml.Node | None) -> list[Problem]:
     """Rules pydantic cannot see, checked on the raw data so they are reported with schema errors:
-    every entry's source is one of the persona's sources, entry ids are unique in the file."""
+    every entry's source is one of the persona's sources, entry ids are unique in the file.
+
+    The raw data has not passed the schema (that is the point), so every value is type-checked
+    before use: an `id: [a, b]` or `source: {x: 1}` is the schema's error to report, not a crash here.
+    """
     problems: list[Problem] = []
     raw_sources = data.get("sources")
     sources: list[Any] = raw_sources if isinstance(raw_sources, list) else []
-    known = {str(s.get("id")) for s in sources if isinstance(s, dict)}
+    known = {s["id"] for s in sources if isinstance(s, dict) and isinstance(s.get("id"), str)}
     raw_topics = data.get("topics")
     topics: dict[Any, Any] = raw_topics if isinstance(raw_topics, dict) else {}
     seen: set[str] = set()
@@ -178,13 +259,16 @@ def _check_references(data: dict[str, Any], name: str, tree: yaml.Node | None) -
                 continue
             loc = ("topics", topic, i)
             source = entry.get("source")
-            if source is not None and str(source) not in known:
+            if isinstance(source, str) and source not in known:
                 problems.append(Problem(name, _line_of(tree, (*loc, "source")), f"unknown source id {source!r}"))
             entry_id = entry.get("id")
+            if not isinstance(entry_id, str):
+                continue
             if entry_id in seen:
                 problems.append(Problem(name, _line_of(tree, (*loc, "id")), f"duplicate entry id {entry_id!r}"))
-            if isinstance(entry_id, str):
-                seen.add(entry_id)
+            seen.add(entry_id)
+            if len(problems) >= MAX_PROBLEMS_PER_FILE:
+                return problems
     return problems
 
 

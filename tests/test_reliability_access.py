@@ -105,8 +105,9 @@ UNSAFE_YAML = {"load", "load_all", "unsafe_load", "unsafe_load_all", "full_load"
 BUILTINS = {"eval", "exec", "compile", "__import__", "breakpoint"}  # as calls; `re.compile` is fine
 FILE_ACCESS = ("open(", "read_text", "write_text", "read_bytes", "write_bytes", "unlink", "mkdir", "rmdir",
                "rename", "os.replace", "glob")
-# In the Telegram front end only these modules touch files: the state file and ./.env, at paths from settings.
-FILE_MODULES = {"persistence.py", "config.py"}
+# In the Telegram front end only these modules touch files: the state file, the update journal and ./.env
+# (or a secret file it names), at paths from settings.
+FILE_MODULES = {"persistence.py", "journal.py", "config.py"}
 
 
 def code_only(path: Path) -> str:

@@ -206,9 +206,9 @@ async def test_webhook_mode(tiny_personas_dir: Path, tmp_path: Path) -> None:
         port = sock.getsockname()[1]
     async with BotApiServer(TOKEN) as server:
         server.private_chat(USER)
-        bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data")
-        bot.argv += ["--webhook-url", f"http://127.0.0.1:{port}/hook", "--listen", "127.0.0.1", "--port", str(port),
-                     "--secret-token", "s3cret"]
+        bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data",
+                         env={"PERSONA_BOT_WEBHOOK_SECRET": "s3cret"})  # never on argv, where `ps` shows it
+        bot.argv += ["--webhook-url", f"http://127.0.0.1:{port}/hook", "--listen", "127.0.0.1", "--port", str(port)]
         await bot.start()
         try:
             await server.wait_call("setWebhook", 0, timeout=30)

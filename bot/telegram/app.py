@@ -2,21 +2,27 @@
 
 `persona-bot run` (bot/cli.py) and `python -m bot.telegram` both call `add_run_arguments` and
 `run_from_args`, so the two entry points cannot drift apart.
+
+The Application runs without PTB's Updater: `intake.py` fetches updates (or takes webhook
+POSTs), journals them and hands each chat's updates to its own ordered lane. Start-up refuses,
+in one line and before touching Telegram, anything it cannot serve correctly: bad settings, bad
+persona data, a data directory it cannot write; then a token Telegram rejects.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dtm
+import contextlib
 import logging
+import secrets
 import signal
 import sys
 from urllib.parse import urlparse
 
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -32,10 +38,19 @@ from bot.conversation import COMMANDS, Conversation
 from bot.matching import Engine
 from bot.model import DataError
 from bot.telegram import handlers
-from bot.telegram.config import API_BASE_ENV, DATA_DIR_ENV, ConfigError, Settings, settings_from
-from bot.telegram.delivery import PollingRequest, ReliableRateLimiter
+from bot.telegram.config import (
+    API_BASE_ENV,
+    DATA_DIR_ENV,
+    WEBHOOK_SECRET_ENV,
+    ConfigError,
+    Settings,
+    settings_from,
+)
+from bot.telegram.delivery import PollingRequest, ReliableRateLimiter, describe
+from bot.telegram.intake import STOP_GRACE, Intake, WebhookServer, poll
+from bot.telegram.journal import Journal, Pending
 from bot.telegram.logs import setup_logging
-from bot.telegram.persistence import JsonChatPersistence
+from bot.telegram.persistence import DataDirError, JsonChatPersistence, prepare_data_dir
 from bot.telegram.services import KEY, Services
 
 logger = logging.getLogger(__name__)
@@ -51,10 +66,12 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", metavar="DIR", help=f"chat state directory (env {DATA_DIR_ENV}, default ./.data)")
     parser.add_argument("--api-base-url", metavar="URL",
                         help=f"root of another Bot API server, e.g. http://127.0.0.1:8081 (env {API_BASE_ENV})")
-    parser.add_argument("--webhook-url", metavar="URL", help="public HTTPS URL: use a webhook instead of polling")
+    parser.add_argument("--webhook-url", metavar="URL",
+                        help="public HTTPS URL: use a webhook instead of polling (secret: env "
+                             f"{WEBHOOK_SECRET_ENV} or {WEBHOOK_SECRET_ENV}_FILE; default: random per run)")
     parser.add_argument("--listen", default="127.0.0.1", help="webhook: address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8443, help="webhook: port to listen on (default 8443)")
-    parser.add_argument("--secret-token", help="webhook: secret Telegram sends in X-Telegram-Bot-Api-Secret-Token")
+    parser.add_argument("--secret-token", help=argparse.SUPPRESS)  # refused with a pointer to the env variable
     parser.add_argument("--poll-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="polling: how long each getUpdates long poll waits for news (default 10)")
 
@@ -64,7 +81,8 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     builder = (
         Application.builder()
         .token(settings.token)
-        .rate_limiter(ReliableRateLimiter())
+        .updater(None)  # updates come through intake.py: journaled, confirmed only once on disk
+        .rate_limiter(ReliableRateLimiter(stop_grace=STOP_GRACE * 2 / 3))
         .get_updates_request(PollingRequest())
         .persistence(JsonChatPersistence(settings.data_dir))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
@@ -91,8 +109,8 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("ask", handlers.ask, filters=message))
     app.add_handler(CommandHandler("topics", handlers.topics, filters=message))
     app.add_handler(CommandHandler("compare", handlers.compare, filters=message))
-    # block=False: updates keep flowing (answered by the old data) while /reload loads the new
-    app.add_handler(CommandHandler("reload", handlers.reload, filters=message, block=False))
+    # blocking like the rest: other chats have their own lanes, so they are answered while it loads
+    app.add_handler(CommandHandler("reload", handlers.reload, filters=message))
     app.add_handler(MessageHandler(message & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(message & filters.TEXT & handlers.ADDRESSED, handlers.question))
     app.add_handler(MessageHandler(message & filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
@@ -103,7 +121,10 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     """Publish the command menu, then say (without the token) that the bot is up."""
-    await app.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
+    try:
+        await app.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
+    except TelegramError as exc:  # the menu is a courtesy: serving does not depend on it
+        logger.warning("command menu not published: %s", describe(exc))
     conv = app.bot_data[KEY].conversation
     logger.info("persona-bot ready as @%s: %d experts", app.bot.username, len(conv.engine.personas))
 
@@ -125,27 +146,10 @@ def _load_engine(settings: Settings) -> Engine | None:
     except OSError as exc:
         print(f"persona-bot: cannot read personas: {exc.strerror or exc}: {exc.filename or settings.personas_dir}",
               file=sys.stderr)
+    except Exception as exc:  # a bug, but start-up must still end in one line, not a traceback
+        logger.debug("loading personas failed", exc_info=exc)
+        print(f"persona-bot: cannot load personas: {describe(exc)}", file=sys.stderr)
     return None
-
-
-def _stop_on_signals(application: Application) -> None:  # type: ignore[type-arg]
-    """SIGINT/SIGTERM: say so in one line, give pending replies a short grace, then stop as PTB does.
-
-    PTB's own handlers raise SystemExit silently; these also tell the rate limiter to stop retrying
-    soon, so a shutdown during a network outage still finishes within seconds.
-    """
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)  # run_polling/run_webhook pick this loop up
-    limiter = application.bot.rate_limiter
-
-    def stop(sig: signal.Signals) -> None:
-        logger.info("received %s: finishing pending replies, then stopping", sig.name)
-        if isinstance(limiter, ReliableRateLimiter):
-            limiter.stopping()
-        raise SystemExit
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop, sig)
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -159,22 +163,21 @@ def run_from_args(args: argparse.Namespace) -> int:
     engine = _load_engine(settings)
     if engine is None:
         return EXIT_CONFIG
-    application = build_application(settings, engine)
-    _stop_on_signals(application)
+    journal = Journal(settings.data_dir)
     try:
-        if settings.webhook_url:
-            application.run_webhook(
-                listen=settings.listen,
-                port=settings.port,
-                url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-                webhook_url=settings.webhook_url,
-                secret_token=settings.secret_token,
-                allowed_updates=ALLOWED_UPDATES,
-                stop_signals=None,
-            )
-        else:
-            poll = dtm.timedelta(seconds=settings.poll_timeout)
-            application.run_polling(allowed_updates=ALLOWED_UPDATES, timeout=poll, stop_signals=None)
+        prepare_data_dir(settings.data_dir)
+        pending = journal.recover()
+    except DataDirError as exc:
+        print(f"persona-bot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except OSError as exc:
+        print(f"persona-bot: cannot write to data directory {settings.data_dir}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_CONFIG
+    logger.info("%s", settings.access_policy())
+    application = build_application(settings, engine)
+    try:
+        return asyncio.run(_serve(application, settings, journal, pending))
     except InvalidToken:
         print("persona-bot: Telegram rejected the token (check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
         return EXIT_CONFIG
@@ -185,4 +188,86 @@ def run_from_args(args: argparse.Namespace) -> int:
         logger.exception("persona-bot stopped by an unexpected error")
         print(redactor.redact(f"persona-bot: unexpected error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        journal.close()
+
+
+async def _serve(application: Application, settings: Settings, journal: Journal,  # type: ignore[type-arg]
+                 pending: list[Pending]) -> int:
+    """Connect, replay what the journal holds, take updates until a signal; stop without draining."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    limiter = application.bot.rate_limiter
+
+    def on_signal(sig: signal.Signals) -> None:
+        logger.info("received %s: stopping; what is not answered yet is answered after the next start", sig.name)
+        if isinstance(limiter, ReliableRateLimiter):
+            limiter.stopping()  # a reply being retried gets only a short grace
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    if not await _until_stopped(_connect(application), stop):
+        return EXIT_OK
+    await application.start()
+    intake = Intake(application.bot, application.process_update, journal)
+    webhook: WebhookServer | None = None
+    try:
+        await _until_stopped(_post_init(application), stop)
+        intake.replay(pending)
+        if stop.is_set():
+            pass
+        elif settings.webhook_url:
+            webhook = await _start_webhook(application, settings, intake)
+            await stop.wait()
+        else:
+            receiving = asyncio.ensure_future(
+                poll(intake, timeout=settings.poll_timeout, allowed_updates=ALLOWED_UPDATES))
+            await _until_stopped(receiving, stop)
+    finally:
+        if webhook is not None:
+            await webhook.stop()
+        await intake.stop()
+        await application.stop()
+        await application.shutdown()
     return EXIT_OK
+
+
+async def _until_stopped(work: object, stop: asyncio.Event) -> bool:
+    """Await `work` (a coroutine or future) unless `stop` is set first (then cancel it); True if it finished."""
+    task = asyncio.ensure_future(work)  # type: ignore[call-overload]
+    stopper = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if task.done():
+        task.result()  # re-raises InvalidToken and bugs
+        return True
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return False
+
+
+async def _connect(application: Application) -> None:  # type: ignore[type-arg]
+    """getMe until Telegram answers (the delivery layer retries; an outage at start is waited out)."""
+    while True:
+        try:
+            await application.initialize()
+            return
+        except NetworkError as exc:
+            logger.warning("cannot reach Telegram (%s); trying again in 5 s", describe(exc))
+            await asyncio.sleep(5)
+
+
+async def _start_webhook(application: Application, settings: Settings,  # type: ignore[type-arg]
+                         intake: Intake) -> WebhookServer:
+    assert settings.webhook_url is not None
+    secret = settings.secret_token
+    if secret is None:
+        secret = secrets.token_urlsafe(32)
+        logger.info("webhook secret: none set (%s), using a random one for this run", WEBHOOK_SECRET_ENV)
+    server = WebhookServer(intake, listen=settings.listen, port=settings.port,
+                           path=urlparse(settings.webhook_url).path, secret=secret)
+    await server.start()
+    await application.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+    return server

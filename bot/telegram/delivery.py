@@ -18,6 +18,10 @@ an update is confirmed only by the next poll, so none is lost.
 
 A read timeout is ambiguous (Telegram may have delivered the message and answered too late); it
 is retried like the others, so a rare duplicate is preferred to a lost answer.
+
+`ON_SEND` tells the intake when an update's first call actually leaves for Telegram (after any
+throttling wait): from then on, a kill may leave a reply delivered but the update not marked done,
+so handling it again after a restart may repeat that reply; before it, nothing can repeat.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Coroutine
+from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -37,6 +42,8 @@ from telegram.request import HTTPXRequest
 logger = logging.getLogger(__name__)
 
 Result = bool | dict[str, Any] | list[dict[str, Any]]
+# Set by the intake for the task handling an update; called right before each Bot API call is made.
+ON_SEND: ContextVar[Callable[[], None] | None] = ContextVar("on_send", default=None)
 # Worth nothing once late: a failed "typing…" is dropped, not retried ahead of the answer itself.
 BEST_EFFORT = frozenset({"sendChatAction"})
 
@@ -87,13 +94,20 @@ class ReliableRateLimiter(AIORateLimiter):
             chat_id = int(chat_id)  # type: ignore[arg-type]
         if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
             group = chat_id
+        on_send = ON_SEND.get()
+
+        async def send(*call_args: Any, **call_kwargs: Any) -> Result:
+            if on_send is not None:
+                on_send()
+            return await callback(*call_args, **call_kwargs)
+
         attempt = 0
         while True:
             attempt += 1
             try:
                 result = await self._run_request(
                     chat=chat_id is not None, group=group, allow_paid_broadcast=bool(data.get("allow_paid_broadcast")),
-                    callback=callback, args=args, kwargs=kwargs,
+                    callback=send, args=args, kwargs=kwargs,
                 )
             except RetryAfter as exc:
                 wait = exc._retry_after.total_seconds()  # the public property warns about its future type

@@ -340,10 +340,14 @@ async def reload(update: Update, context: Context) -> None:
         except DataError as exc:
             logger.warning("reload refused: %d problems in persona data", len(exc.problems))
             parts = render.notice("重新加载失败，继续使用原来的数据：", describe_error(exc))
+        except Exception as exc:  # a bug while loading: the admin still gets an answer, the old data stays
+            logger.error("reload failed: %s", describe(exc), exc_info=exc)
+            parts = render.notice("重新加载失败，继续使用原来的数据：", [describe(exc)])
         else:
             svc.conversation.engine = new
-            logger.info("reloaded personas: %d experts", len(new.personas))
-            title = f"已重新加载：{len(new.personas)} 位专家。"
+            entries = sum(len(p.entries) for p in new.personas)
+            logger.info("reloaded personas: %d experts, %d entries", len(new.personas), entries)
+            title = f"已重新加载：{len(new.personas)} 位专家，{entries} 条回答。"
             parts = render.notice(title, describe_changes(old.personas, new.personas))
     for part in parts:
         await update.message.reply_text(part)

@@ -5,6 +5,11 @@ leaves a truncated pickle. Here every write goes to a temporary file that is fsy
 os.replace()d over the old one: readers see the old file or the new one, never half of either.
 A file that does not parse anyway (hand edit, disk trouble) is moved aside with a warning and the
 bot starts with empty state instead of refusing to run.
+
+The directory is the bot's alone (0700) and every file in it 0600: chat ids and the update
+journal are nobody else's business. A directory the bot cannot write refuses the start in one
+line (`prepare_data_dir`); a write that fails later (disk full) is one warning, and the state
+stays in memory until a write succeeds.
 """
 
 from __future__ import annotations
@@ -24,7 +29,57 @@ logger = logging.getLogger(__name__)
 
 FILE_NAME = "chats.json"
 _VERSION = 1
+DIR_MODE, FILE_MODE = 0o700, 0o600
 ChatData = dict[Any, Any]
+
+
+class DataDirError(OSError):
+    """The data directory cannot be created or written; the message is one line for the operator."""
+
+
+def prepare_data_dir(directory: Path) -> None:
+    """Create the directory (0700), tighten it and its files if they are ours, and prove it is writable."""
+    try:
+        directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        if not directory.is_dir():
+            raise DataDirError(f"data directory {directory} is not a directory")
+        if directory.stat().st_uid == os.getuid():
+            os.chmod(directory, DIR_MODE)
+            for child in directory.iterdir():
+                if child.is_file() and not child.is_symlink():
+                    os.chmod(child, FILE_MODE)
+        probe = directory / f".write-test.{os.getpid()}"
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        try:
+            os.write(fd, b"ok")
+        finally:
+            os.close(fd)
+            probe.unlink()
+    except DataDirError:
+        raise
+    except OSError as exc:
+        raise DataDirError(f"cannot write to data directory {directory}: {exc.strerror or exc}") from None
+
+
+def write_private(path: Path, payload: bytes) -> None:
+    """Atomic replace: 0600 temp file in the same directory, fsync, os.replace, fsync the directory."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)  # a leftover temp file of another mode is reused
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 class JsonChatPersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]]):
@@ -37,6 +92,7 @@ class JsonChatPersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, An
         )
         self.path = Path(data_dir) / FILE_NAME
         self._chat_data: dict[int, ChatData] | None = None
+        self._failing: str | None = None  # the last write error, so a failing disk logs once, not per change
 
     # ---- file ----
 
@@ -69,23 +125,23 @@ class JsonChatPersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, An
         return self._chat_data
 
     def _write(self) -> None:
-        """Atomic replace: temp file in the same directory, fsync, os.replace, fsync the directory."""
+        """Write every chat's state atomically; a failure is one warning and the state stays in memory."""
         chats = self._load()
         payload = json.dumps({"version": _VERSION, "chat_data": {str(k): v for k, v in chats.items()}},
                              ensure_ascii=False, indent=1, sort_keys=True)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        try:
+            self.path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            write_private(self.path, payload.encode("utf-8"))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if reason != self._failing:
+                logger.warning("cannot save chat state to %s (%s); kept in memory, saved again on the next change",
+                               self.path, reason)
+            self._failing = reason
+            return
+        if self._failing is not None:
+            logger.info("chat state saved to %s again", self.path)
+            self._failing = None
 
     # ---- chat data: the only thing stored ----
 

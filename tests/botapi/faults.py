@@ -38,18 +38,26 @@ class Fault:
 
 
 class FaultPlan:
-    """Armed faults per method, consumed in order, one per call."""
+    """Armed faults per method (optionally for one chat only), consumed in order, one per call."""
 
     def __init__(self) -> None:
         self._queues: dict[str, deque[Fault]] = {}
         self.fired: list[tuple[str, Fault]] = []
 
-    def arm(self, method: str, fault: Fault, times: int = 1) -> None:
-        self._queues.setdefault(method, deque()).extend([fault] * times)
+    @staticmethod
+    def _key(method: str, chat: int | None) -> str:
+        return method if chat is None else f"{method}@{chat}"
 
-    def take(self, method: str) -> Fault | None:
-        """The fault for this call, if one is armed for the method (or for "*")."""
-        for key in (method, "*"):
+    def arm(self, method: str, fault: Fault, times: int = 1, *, chat: int | None = None) -> None:
+        """Fail the next `times` calls of method ("*" = any); with `chat`, only calls whose chat_id is chat."""
+        self._queues.setdefault(self._key(method, chat), deque()).extend([fault] * times)
+
+    def take(self, method: str, chat: object = None) -> Fault | None:
+        """The fault for this call, if one is armed for the method and chat, the method, or "*"."""
+        keys = [method, "*"]
+        if chat is not None:
+            keys.insert(0, f"{method}@{chat}")
+        for key in keys:
             queue = self._queues.get(key)
             if queue:
                 fault = queue.popleft()
@@ -57,8 +65,12 @@ class FaultPlan:
                 return fault
         return None
 
-    def pending(self, method: str) -> int:
-        return len(self._queues.get(method, ()))
+    def pending(self, method: str, *, chat: int | None = None) -> int:
+        return len(self._queues.get(self._key(method, chat), ()))
 
-    def clear(self) -> None:
-        self._queues.clear()
+    def clear(self, method: str | None = None, *, chat: int | None = None) -> None:
+        """Disarm everything, or what is armed for one method (and chat)."""
+        if method is None:
+            self._queues.clear()
+        else:
+            self._queues.pop(self._key(method, chat), None)

@@ -124,6 +124,7 @@ class BotApiServer:
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}
         self._updates: list[dict[str, Any]] = []
+        self.pushed: list[dict[str, Any]] = []  # every update users caused, in order (for update ids)
         self._allowed: set[str] | None = None
         self._queries: dict[str, dict[str, Any]] = {}
         self._ids = itertools.count(1)
@@ -288,6 +289,7 @@ class BotApiServer:
     async def _push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids), kind: payload}
         self._updates.append(update)
+        self.pushed.append(update)
         if self.webhook.get("url"):
             self._spawn(self._deliver_webhook())
         await self._notify()
@@ -361,6 +363,20 @@ class BotApiServer:
         await self._push("inline_query", payload)
         return qid
 
+    async def redeliver(self, update: dict[str, Any]) -> None:
+        """Telegram sends an update again (its confirmation was lost): same update_id, queued anew."""
+        self._updates.append(update)
+        self._updates.sort(key=lambda u: u["update_id"])
+        if self.webhook.get("url"):
+            self._spawn(self._deliver_webhook())
+        await self._notify()
+
+    def update_of(self, message: dict[str, Any]) -> int:
+        """The update_id of the update that carried a user's message."""
+        chat, mid = message["chat"]["id"], message["message_id"]
+        return int(next(u["update_id"] for u in self.pushed if u.get("message", {}).get("message_id") == mid
+                        and u["message"]["chat"]["id"] == chat))
+
     def take_updates(self) -> list[dict[str, Any]]:
         """Hand pending updates over directly (in-process tests feed them to Application.process_update)."""
         pending, self._updates = self._updates, []
@@ -380,7 +396,7 @@ class BotApiServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params = await _read_params(request)
-        fault = self.faults.take(method.lower())
+        fault = self.faults.take(method.lower(), params.get("chat_id"))
         if fault is not None:
             await self._notify()  # a test may be waiting for the fault to be taken (a call now in flight)
             try:
