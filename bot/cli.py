@@ -48,9 +48,10 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.ingest.build import stale_files, write_personas
+    from bot.paths import editable_corpus_dir, editable_personas_dir
 
-    corpus = args.corpus or default_corpus_dir()
-    out = args.out or default_personas_dir()
+    corpus = args.corpus or editable_corpus_dir()
+    out = args.out or editable_personas_dir()
     try:
         if args.check:
             stale = stale_files(corpus, out)
@@ -67,6 +68,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return EXIT_DATA
     print(f"wrote {len(written)} persona files to {out}")
     return 0
+
+
+def cmd_add_source(args: argparse.Namespace) -> int:
+    from bot.ingest.add_source import run_from_args
+
+    return run_from_args(args)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -270,6 +277,12 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, metavar="DIR")
     p.add_argument("--check", action="store_true", help="exit 1 when personas/ is stale; write nothing")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("add-source", help="add an interview (.txt, .md, .html) to the corpus, ingest, report")
+    from bot.ingest.add_source import add_arguments
+
+    add_arguments(p)
+    p.set_defaults(func=cmd_add_source)
 
     p = sub.add_parser("validate", help="check persona files; FILE:LINE for every problem")
     p.add_argument("path", nargs="?", type=Path, default=None)

@@ -1,11 +1,22 @@
-"""Where the shipped data lives, from a source checkout or from an installed package."""
+"""Where the data lives: a source checkout, an installed package, and the corpus a user owns.
+
+From a checkout, the project's own `corpus/` and `personas/` are read and written. Installed
+(`pip install .`, the Docker image), the package carries a read-only copy of both; the corpus a
+curator edits and the personas ingest writes then live in a user data directory
+(`$PERSONA_BOT_HOME`, else `$XDG_DATA_HOME/persona-bot`, else `~/.local/share/persona-bot`),
+created from the package's copy the first time a command needs to write. Nothing ever writes
+into the package.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
+_SHIPPED = _PACKAGE / "_data"
 
 
 def _first_existing(*candidates: Path) -> Path:
@@ -15,11 +26,52 @@ def _first_existing(*candidates: Path) -> Path:
     return candidates[0]
 
 
+def in_checkout() -> bool:
+    """Running from a source checkout (editable install or `python -m`), not an installed copy."""
+    return (_CHECKOUT / "corpus").is_dir() and (_CHECKOUT / "pyproject.toml").is_file()
+
+
+def user_data_dir() -> Path:
+    """The directory a user owns for their corpus and personas (not created here)."""
+    home = os.environ.get("PERSONA_BOT_HOME")
+    if home:
+        return Path(home).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share") / "persona-bot"
+
+
 def default_personas_dir() -> Path:
-    """The project's personas/: the checkout's own, else the copy shipped inside the package."""
-    return _first_existing(_CHECKOUT / "personas", _PACKAGE / "_data" / "personas")
+    """Personas to answer from: the checkout's, else the user's (once ingest wrote them), else the package's."""
+    if in_checkout():
+        return _CHECKOUT / "personas"
+    return _first_existing(user_data_dir() / "personas", _SHIPPED / "personas")
 
 
 def default_corpus_dir() -> Path:
-    """The project's corpus/ (vocabulary files); the package ships its YAML files."""
-    return _first_existing(_CHECKOUT / "corpus", _PACKAGE / "_data" / "corpus")
+    """The vocabulary and sources to read: the checkout's corpus/, else the user's, else the package's."""
+    if in_checkout():
+        return _CHECKOUT / "corpus"
+    return _first_existing(user_data_dir() / "corpus", _SHIPPED / "corpus")
+
+
+def editable_corpus_dir() -> Path:
+    """The corpus `ingest` and `add-source` read and write: never the package's own files.
+
+    From a checkout, its `corpus/`. Installed, the user's corpus, copied from the package's on
+    first use (sources, raw texts and vocabulary), so the shipped experts stay and new ones add.
+    """
+    if in_checkout():
+        return _CHECKOUT / "corpus"
+    corpus = user_data_dir() / "corpus"
+    if not corpus.is_dir():
+        corpus.parent.mkdir(parents=True, exist_ok=True)
+        staging = corpus.with_name(corpus.name + ".partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.copytree(_SHIPPED / "corpus", staging, ignore=shutil.ignore_patterns("__init__.py", "__pycache__"))
+        staging.replace(corpus)
+    return corpus
+
+
+def editable_personas_dir() -> Path:
+    """Where `ingest` and `add-source` write personas: the checkout's, else the user's."""
+    return _CHECKOUT / "personas" if in_checkout() else user_data_dir() / "personas"

@@ -86,3 +86,88 @@ def test_no_break_space_indents_and_blank_lines() -> None:
 def test_text_doubling_in_the_source_is_quoted_as_written() -> None:
     text = "但是在在一些特定行業"
     assert c.clean(text) == text
+
+
+# Article furniture of scraped WeChat/blog pages (tests/fixtures/ingest/ has them in place).
+
+
+def test_image_lines_and_placeholders() -> None:
+    text = "答案一。\n![图片](https://mmbiz.qpic.cn/a/640?wx_fmt=png)\n[图片]\n![](x.png) ![](y.png)\n答案二。"
+    assert c.drop_image_lines(text) == "答案一。\n答案二。"
+
+
+def test_link_lines_only_when_the_line_is_nothing_but_links() -> None:
+    text = "https://example.org/a\n[推荐一](https://a) | [推荐二](https://b)\n详见https://x.org的说明。"
+    assert c.drop_link_lines(text) == "详见https://x.org的说明。"
+
+
+def test_credits_with_a_bar_or_colon_but_a_label_with_a_colon_stays() -> None:
+    text = "\n".join(["文丨于丽丽 编辑丨刘旌", "图片来源丨视觉中国", "排版｜小林", "题图：IC photo", "作者|张三",
+                      "记者：你怎么看开源？", "作者：我写这本书是为了回答一个问题。", "编辑丨他说，这是最重要的一点。"])
+    assert c.drop_credits(text).split("\n") == ["记者：你怎么看开源？", "作者：我写这本书是为了回答一个问题。",
+                                                "编辑丨他说，这是最重要的一点。"]
+
+
+def test_account_boilerplate_but_not_words_that_contain_its_words() -> None:
+    junk = ["点击上方蓝字关注我们", "原创内容，未经授权禁止转载", "扫码关注白马商评公众号", "点个“在看”，分享给朋友",
+            "原创 于丽丽 暗涌Waves 2023-05-23 17:00", "关注公众号，后台回复“大模型”获取报告"]
+    kept = ["现在看来，大模型的门槛还在提高。", "我们在公众号上写过很多次这个观点，也收到过很多反馈，这里不再重复展开讲了。"]
+    assert c.drop_account_boilerplate("\n".join(junk + kept)).split("\n") == kept
+
+
+def test_contact_notes() -> None:
+    junk = ["欢迎添加作者微信 guancha_ai 交流，请备注姓名、公司和职位。", "本文作者微信：baima_sp，欢迎交流。",
+            "商务合作请联系：bd@example.org", "扫码进读者群"]
+    kept = ["微信改变了人们的沟通方式，大模型也会。"]
+    assert c.drop_contact_notes("\n".join(junk + kept)).split("\n") == kept
+
+
+def test_footer_is_cut_from_its_marker_to_the_end_only_in_the_second_half() -> None:
+    body = "\n".join(f"第{i}段回答，内容足够长。" for i in range(6))
+    log: list[c.Dropped] = []
+    assert c.drop_footer(body + "\n**— END —**\n往期推荐\n观察者网，一个有立场的新闻平台。", log) == body
+    assert [d.line for d in log] == ["**— END —**", "往期推荐", "观察者网，一个有立场的新闻平台。"]
+    early = "推荐阅读\n" + body
+    assert c.drop_footer(early) == early
+
+
+def test_a_pull_quote_repeating_a_longer_line_goes_the_line_it_repeats_stays() -> None:
+    answer = "梁文锋：我们不会闭源。我们认为先有一个强大的技术生态更重要。这是我们的判断。"
+    text = "\n".join(["> “我们认为先有一个强大的技术生态更重要。”", answer, "**我们认为先有一个强大的技术生态更重要。**——梁文锋"])
+    assert c.drop_pull_quotes(text) == answer
+    # Too short to tell, or a turn of its own: stays.
+    assert c.drop_pull_quotes("是的。\n我说是的。他说是的。") == "是的。\n我说是的。他说是的。"
+    turn = "丁磊：我认为可以这么理解。\n丁磊：我认为可以这么理解。这是另一句话。"
+    assert c.drop_pull_quotes(turn) == turn
+
+
+def test_clean_logs_every_dropped_line_under_its_rule() -> None:
+    log: list[c.Dropped] = []
+    text = c.clean("排版丨小林\n记者：问？\n![图片](x.png)\n答：答案。\n欢迎添加作者微信 abc 交流", log=log)
+    assert text == "记者：问？\n答：答案。"
+    assert [(d.rule, d.line) for d in log] == [
+        ("drop_image_lines", "![图片](x.png)"), ("drop_credits", "排版丨小林"),
+        ("drop_contact_notes", "欢迎添加作者微信 abc 交流")]
+
+
+def test_junk_in_is_the_cleaning_rules_applied_to_a_quote() -> None:
+    assert c.junk_in("开源降低了门槛。\n算力很贵。") == []
+    assert c.junk_in("开源降低了门槛。\n图片来源丨视觉中国") == [("drop_credits", "图片来源丨视觉中国")]
+
+
+def test_no_new_rule_fires_on_the_seed_sources() -> None:
+    """The seeds' output must not move: the furniture rules find nothing in them."""
+    from pathlib import Path
+
+    from bot.ingest.build import load_repairs, load_sources
+
+    corpus = Path(__file__).resolve().parents[1] / "corpus"
+    repairs = load_repairs(corpus)
+    new = {"drop_image_lines", "drop_link_lines", "drop_credits", "drop_account_boilerplate", "drop_contact_notes",
+           "drop_footer", "drop_pull_quotes"}
+    for spec in load_sources(corpus):
+        if not spec.file.startswith(("000_", "001_", "002_", "003_", "004_")):
+            continue
+        log: list[c.Dropped] = []
+        c.clean((corpus / "raw" / spec.file).read_text(encoding="utf-8"), repairs.get(spec.source.id, []), log)
+        assert [d for d in log if d.rule in new] == [], spec.file

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.ingest.build import build_personas, cleaned_text, load_repairs, load_sources, stale_files, write_personas
-from bot.model import Persona
+from bot.ingest.clean import junk_in
+from bot.model import DataError, Persona
 from bot.text import fold
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,8 +92,9 @@ _JUNK = {
 def test_no_junk_in_any_entry(personas: dict[str, Persona]) -> None:
     for persona in personas.values():
         for entry in persona.entries:
-            for what, pattern in _JUNK.items():
-                for text in (entry.answer, entry.question):
+            for text in (entry.answer, entry.question):
+                assert junk_in(text) == [], entry.id  # the very rules ingest cleans with
+                for what, pattern in _JUNK.items():
                     assert not pattern.search(text), f"{what} in {entry.id}: {pattern.search(text)}"
 
 
@@ -160,3 +162,57 @@ def test_adding_a_source_is_a_file_and_an_entry(tmp_path: Path) -> None:
     assert persona.entries[0].topics[0] == "open-source"
     assert persona.entries[1].topics[0] == "compute"
     assert persona.sources[0].url == "https://example.org/a/1"
+
+
+def _small_corpus(tmp_path: Path, speakers: str, raw: str = NEW_INTERVIEW) -> Path:
+    corpus = tmp_path / "corpus"
+    (corpus / "raw").mkdir(parents=True)
+    for name in ("topics.yaml", "experts.yaml", "stopwords.txt"):
+        shutil.copy(CORPUS / name, corpus / name)
+    (corpus / "raw" / "100_test.txt").write_text(raw, encoding="utf-8")
+    (corpus / "sources.yaml").write_text(
+        '- id: "100"\n  file: 100_test.txt\n  outlet: 测试日报\n  title: 算法工程师谈模型\n  date: null\n'
+        "  url: null\n  script: Simplified\n  format: interview\n  speakers:\n" + speakers, encoding="utf-8")
+    return corpus
+
+
+def _problems(corpus: Path) -> list[str]:
+    with pytest.raises(DataError) as info:
+        build_personas(corpus)
+    return [str(p) for p in info.value.problems]
+
+
+def test_a_declared_speaker_with_no_turn_fails_naming_its_line(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path, "    - {label: 测试日报, part: interviewer}\n    - {label: 梁文锋, part: expert}\n")
+    (problem,) = _problems(corpus)
+    assert problem.startswith(f"{corpus / 'sources.yaml'}:11: source 100: no turn found for speaker '梁文锋' (expert)")
+    assert "labels that start turns there: 测试日报 (2), 林一鸣 (2)" in problem
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_bad_part_fails_naming_its_line(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path, "    - label: 测试日报\n      part: interviewer\n    - label: 林一鸣\n      part: Expert\n")
+    assert _problems(corpus) == [f"{corpus / 'sources.yaml'}:13: speaker '林一鸣': part 'Expert' is not one of "
+                                 "interviewer, moderator, expert (did you mean 'expert'?)"]
+
+
+def test_a_missing_raw_file_fails_naming_the_entry(tmp_path: Path) -> None:
+    corpus = _small_corpus(tmp_path, "    - {label: 测试日报, part: interviewer}\n    - {label: 林一鸣, part: expert}\n")
+    (corpus / "raw" / "100_test.txt").unlink()
+    assert _problems(corpus) == [f"{corpus / 'sources.yaml'}:1: source 100: file raw/100_test.txt not found in {corpus}"]
+
+
+def test_the_persona_is_named_by_experts_yaml_or_name_never_by_a_raw_label(tmp_path: Path) -> None:
+    decorated = NEW_INTERVIEW.replace("林一鸣：", "**林一鸣：**")
+    corpus = _small_corpus(tmp_path, "    - {label: 「测试日报」, part: interviewer}\n    - {label: '**林一鸣', part: expert}\n",
+                           decorated)
+    (persona,) = build_personas(corpus)
+    assert (persona.id, persona.name) == ("lin-yiming", "林一鸣")
+    generic = _small_corpus(tmp_path / "g", "    - {label: 问, part: interviewer}\n    - {label: 答, part: expert}\n",
+                            "问：你怎么看开源？\n答：开源降低了门槛。\n")
+    assert _problems(generic) == [f"{generic / 'sources.yaml'}:11: speaker '答' says what the speaker does, not who: "
+                                  "add `name:` (the expert's name) to it"]
+    named = _small_corpus(tmp_path / "n", "    - {label: 问, part: interviewer}\n    - {label: 答, part: expert, name: 丁磊}\n",
+                          "问：你怎么看开源？\n答：开源降低了门槛。\n")
+    (ding,) = build_personas(named)
+    assert (ding.id, ding.name, "Ding Lei" in ding.aliases) == ("ding-lei", "丁磊", True)

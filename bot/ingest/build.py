@@ -157,7 +157,7 @@ def load_sources(corpus: Path) -> list[SourceSpec]:
             speaker = _speaker(s, s_node, path, problems)
             if speaker:
                 speakers.append(speaker)
-        if speakers and not any(s.part == "expert" for s in speakers):
+        if len(speakers) == len(speaker_items) and not any(s.part == "expert" for s in speakers):
             problems.append(Problem(str(path), line, f"source {source.id}: no speaker has part 'expert'"))
         specs.append(SourceSpec(source, file, tuple(speakers), str(path), line))
     if problems:
@@ -420,8 +420,8 @@ def stale_files(corpus: Path, out: Path) -> list[str]:
 
 def write_personas(corpus: Path, out: Path) -> list[str]:
     """Rebuild `out` from `corpus`; return the files written. Old persona files are removed."""
+    wanted = dict(rendered_files(corpus))  # first: a corpus with a problem writes nothing
     out.mkdir(parents=True, exist_ok=True)
-    wanted = dict(rendered_files(corpus))
     for old in out.glob(f"*{PERSONA_SUFFIX}"):
         if old.name not in wanted:
             old.unlink()

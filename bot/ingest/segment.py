@@ -77,9 +77,12 @@ def _name(match: re.Match[str]) -> str:
 
 def _label_matches(text: str, labels: Collection[str]) -> list[re.Match[str]]:
     """Every label that starts a turn; a label followed by its own name again is a title line."""
-    return [
-        m for m in _label_pattern(labels).finditer(text) if not text[m.end() :].lstrip().startswith(_name(m))
-    ]
+    return [m for m in _label_pattern(labels).finditer(text) if not _is_title_line(text[m.end() :], _name(m))]
+
+
+def _is_title_line(after: str, name: str) -> bool:
+    """`安筱鵬:安筱鵬 阿里雲智能集團副總裁`: the name again, then a space: it introduces the speaker."""
+    return re.match(rf"\s*{re.escape(name)}(?:\s|$)", after) is not None
 
 
 def stop_offsets(text: str, stops: Collection[str]) -> list[tuple[int, str]]:
