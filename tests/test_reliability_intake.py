@@ -372,3 +372,47 @@ async def test_lanes_stop_without_draining_and_leave_the_rest_in_the_journal(tmp
     pending = Journal(tmp_path).recover()
     assert len(pending) == 30
     assert sum(p.started for p in pending) == 3  # the three running (one per chat) were cut short
+
+
+async def test_webhook_answers_200_only_once_the_update_is_journaled_and_refuses_a_wrong_secret(
+    server: BotApiServer, tiny_personas_dir: Path, tmp_path: Path
+) -> None:
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    chat = server.private_chat(6400, "Hook")
+    bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data",
+                     env={"PERSONA_BOT_WEBHOOK_SECRET_FILE": str(tmp_path / "secret")})
+    (tmp_path / "secret").write_text("hook-secret_1\n", encoding="utf-8")
+    bot.argv += ["--webhook-url", f"http://127.0.0.1:{port}/hook", "--port", str(port)]
+    hook = f"http://127.0.0.1:{port}/hook"
+    await bot.start()
+    try:
+        await server.wait_call("setWebhook", 0, timeout=60)
+        assert server.webhook["secret_token"] == "hook-secret_1"
+        forged = raw_update(900001, chat, "/about")
+        async with aiohttp.ClientSession() as session:
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
+                async with session.post(hook, json=forged, headers=headers) as resp:
+                    assert resp.status == 403
+            async with session.post(hook, data=b"{not json",
+                                    headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret_1"}) as resp:
+                assert resp.status == 400
+            real = raw_update(900002, chat, "xqhookz 这个怎么看")
+            async with session.post(hook, json=real, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret_1"}) as resp:
+                assert resp.status == 200
+                assert 900002 in bot_journal(tmp_path)  # on disk before Telegram hears 200
+        mark = server.mark()
+        await server.send_text(chat, "/help")  # through the test server's own webhook delivery
+        await server.next_message(chat, mark, lambda m: m.text.startswith("使用说明"))
+    finally:
+        assert await bot.stop() == 0
+    assert [quoted(m.text) for m in server.messages(chat) if quoted(m.text)] == [["xqhookz"]]
+    assert not any(m.text.startswith("关于") for m in server.messages(chat))  # the forged update was never handled
+    log = bot.output()
+    assert "webhook: refused a POST without the right secret token" in log
+    assert "hook-secret_1" not in log and "Traceback" not in log

@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -17,7 +18,7 @@ from botapi.process import ROOT
 from bot.telegram.app import add_run_arguments
 from bot.telegram.config import ConfigError, read_dotenv, settings_from
 from bot.telegram.logs import REDACTED, RedactToken
-from bot.telegram.persistence import FILE_NAME, JsonChatPersistence
+from bot.telegram.persistence import FILE_NAME, DataDirError, JsonChatPersistence, prepare_data_dir
 
 TOKEN = "987654:SECRET-part-of-the-token-xyz"
 
@@ -118,3 +119,111 @@ async def test_corrupt_file_is_moved_aside_with_a_warning(tmp_path: Path, conten
     assert [p.name.startswith(f"{FILE_NAME}.corrupt-") for p in tmp_path.iterdir()] == [True]
     await store.update_chat_data(1, {"expert": "x"})
     assert (tmp_path / FILE_NAME).exists()
+
+
+# ---- access settings fail closed; secrets never on argv ----
+
+BASE = {"TELEGRAM_BOT_TOKEN": "1:abcdefgh"}
+
+
+@pytest.mark.parametrize("name", ["PERSONA_BOT_ALLOWED_CHATS", "PERSONA_BOT_ADMINS"])
+@pytest.mark.parametrize(("value", "says"), [
+    ("", "is set but empty"), ("  ", "is set but empty"), (",", "cannot read ''"), ("1,,2", "cannot read ''"),
+    ("12, bob", "cannot read 'bob'"), ("1;2", "cannot read '1;2'"), ("1.5", "cannot read '1.5'"),
+    ("１２", "cannot read '１２'"),  # full-width digits: int() would take them, a typo it should not guess at
+])
+def test_access_settings_set_but_blank_or_unparsable_refuse_to_start(tmp_path: Path, name: str, value: str,
+                                                                      says: str) -> None:
+    with pytest.raises(ConfigError, match=name) as caught:
+        settings_from(args(), {**BASE, name: value}, tmp_path / "none")
+    assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_access_settings_blank_in_dotenv_refuse_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:abcdefgh\nPERSONA_BOT_ALLOWED_CHATS=\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="PERSONA_BOT_ALLOWED_CHATS is set but empty"):
+        settings_from(args(), {}, tmp_path / ".env")
+
+
+def test_effective_access_policy_in_one_line(tmp_path: Path) -> None:
+    public = settings_from(args(), BASE, tmp_path / "none")
+    assert public.allowed_chats is None and public.admins == frozenset()
+    assert public.access_policy() == ("access public: any chat may use the bot (PERSONA_BOT_ALLOWED_CHATS is not "
+                                      "set); /reload by nobody (PERSONA_BOT_ADMINS is not set)")
+    private = settings_from(args(), {**BASE, "PERSONA_BOT_ALLOWED_CHATS": " -100, 7 ,5", "PERSONA_BOT_ADMINS": "7"},
+                            tmp_path / "none")
+    assert private.allowed_chats == frozenset({-100, 5, 7}) and private.admins == frozenset({7})
+    assert private.access_policy() == ("access private: only chats -100, 5, 7 (PERSONA_BOT_ALLOWED_CHATS); "
+                                       "/reload by users 7 (PERSONA_BOT_ADMINS)")
+
+
+def test_webhook_secret_from_environment_or_file_never_argv(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"visible to every user in `ps`.*PERSONA_BOT_WEBHOOK_SECRET"):
+        settings_from(args("--secret-token", "s3cret"), BASE, tmp_path / "none")
+    env = {**BASE, "PERSONA_BOT_WEBHOOK_SECRET": "from-env_1"}
+    assert settings_from(args(), env, tmp_path / "none").secret_token == "from-env_1"
+    (tmp_path / "secret").write_text("from-file_2\n", encoding="utf-8")
+    env = {**BASE, "PERSONA_BOT_WEBHOOK_SECRET_FILE": str(tmp_path / "secret")}
+    assert settings_from(args(), env, tmp_path / "none").secret_token == "from-file_2"
+    assert settings_from(args(), BASE, tmp_path / "none").secret_token is None  # a random one per run
+    with pytest.raises(ConfigError, match="1-256 characters"):
+        settings_from(args(), {**BASE, "PERSONA_BOT_WEBHOOK_SECRET": "has space"}, tmp_path / "none")
+    with pytest.raises(ConfigError, match="cannot read PERSONA_BOT_WEBHOOK_SECRET_FILE"):
+        settings_from(args(), {**BASE, "PERSONA_BOT_WEBHOOK_SECRET_FILE": str(tmp_path / "nope")}, tmp_path / "none")
+
+
+def test_token_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "token").write_text(f"{TOKEN}\n", encoding="utf-8")
+    settings = settings_from(args(), {"TELEGRAM_BOT_TOKEN_FILE": str(tmp_path / "token")}, tmp_path / "none")
+    assert settings.token == TOKEN
+
+
+# ---- the data directory is private ----
+
+
+async def test_state_files_are_0600_in_a_0700_directory(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    (data / FILE_NAME).write_text('{"version": 1, "chat_data": {}}', encoding="utf-8")
+    os.chmod(data / FILE_NAME, 0o644)  # written by an older version
+    prepare_data_dir(data)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / FILE_NAME).stat().st_mode) == 0o600
+    store = JsonChatPersistence(data)
+    await store.update_chat_data(5, {"expert": "ding-lei"})
+    assert stat.S_IMODE((data / FILE_NAME).stat().st_mode) == 0o600
+    fresh = tmp_path / "a" / "b"
+    prepare_data_dir(fresh)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o700
+    assert list(fresh.iterdir()) == []  # the write probe is gone
+
+
+def test_an_unusable_data_directory_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    with pytest.raises(DataDirError, match=r"^cannot write to data directory .*file/data: Not a directory$"):
+        prepare_data_dir(tmp_path / "file" / "data")
+    with pytest.raises(DataDirError, match="is not a directory"):
+        prepare_data_dir(tmp_path / "file")
+
+
+async def test_a_failing_disk_is_one_warning_and_the_state_stays_in_memory(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JsonChatPersistence(tmp_path)
+    await store.update_chat_data(1, {"expert": "a"})
+
+    def full(*_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("bot.telegram.persistence.write_private", full)
+    with caplog.at_level(logging.WARNING):
+        await store.update_chat_data(2, {"expert": "b"})
+        await store.update_chat_data(3, {"expert": "c"})
+    assert [r.getMessage() for r in caplog.records if "cannot save" in r.getMessage()] == [
+        f"cannot save chat state to {tmp_path / FILE_NAME} (No space left on device); kept in memory, "
+        "saved again on the next change"]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert (await store.get_chat_data())[3] == {"expert": "c"}
+    monkeypatch.undo()
+    await store.update_chat_data(4, {"expert": "d"})
+    assert set(json.loads((tmp_path / FILE_NAME).read_text(encoding="utf-8"))["chat_data"]) == {"1", "2", "3", "4"}

@@ -39,10 +39,10 @@ class DataDirError(OSError):
 
 def prepare_data_dir(directory: Path) -> None:
     """Create the directory (0700), tighten it and its files if they are ours, and prove it is writable."""
+    if directory.exists() and not directory.is_dir():
+        raise DataDirError(f"data directory {directory} is not a directory")
     try:
         directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        if not directory.is_dir():
-            raise DataDirError(f"data directory {directory} is not a directory")
         if directory.stat().st_uid == os.getuid():
             os.chmod(directory, DIR_MODE)
             for child in directory.iterdir():
