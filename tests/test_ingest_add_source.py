@@ -240,3 +240,15 @@ def test_a_declared_label_that_starts_no_turn_is_an_error(tmp_path: Path) -> Non
         add_source(Request(file=FIXTURES / "wechat_001.md", corpus=corpus, out=tmp_path / "p", experts=["丁磊"],
                            interviewers=["观察者网", "记者"]))
     assert _snapshot(corpus) == _snapshot(CORPUS)
+
+
+def test_the_interviewer_written_several_ways_is_found(tmp_path: Path) -> None:
+    corpus = _corpus_copy(tmp_path)
+    source = tmp_path / "several.md"
+    source.write_text("**「暗涌」：**你们为什么做开源？\n\n**林一鸣：**开源降低了门槛。\n\n**记者：**算力会成为瓶颈吗？\n\n"
+                      "**林一鸣：**算力很贵，但算法优化能省下一半的卡。\n\n**「暗涌」：**接下来呢？\n\n**林一鸣：**继续做研究。\n",
+                      encoding="utf-8")
+    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", experts=["林一鸣"], outlet="暗涌"))
+    assert "turns per speaker: 暗涌 (interviewer) 2, 记者 (interviewer) 1, 林一鸣 (expert) 3" in added.report
+    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
+    assert [e.question for e in persona.entries] == ["你们为什么做开源？", "算力会成为瓶颈吗？", "接下来呢？"]

@@ -216,7 +216,9 @@ def _speakers(request: Request, text: str, candidates: list[tuple[str, int]], as
     moderators = [bare_label(m) for m in request.moderators]
     if not asking and not moderators:
         top = max(counts.get(e.lower(), 0) for e in experts)
-        asking = [name for name, n in candidates if name.lower() not in {e.lower() for e in experts}
+        # The outlet's label, and any generic asking label (记者, 问, Q) even if it asks only once.
+        named = {e.lower() for e in experts}
+        asking = [name for name, n in label_candidates(text, least=1) if name.lower() not in named
                   and (name.lower() in _ASKING or n >= max(2, _ASKING_SHARE * top))]
         if not asking and ask is not None:
             asking = [bare_label(i) for i in re.split(r"[,，、\s]+", ask("which labels ask the questions? ")) if i]

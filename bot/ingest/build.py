@@ -201,7 +201,7 @@ def ingest_source(corpus: Path, spec: SourceSpec, repairs: dict[str, list[Repair
     log: list[Dropped] = list(document.dropped)
     text = clean(document.text, repairs.get(spec.source.id, []), log)
     labels = [s.label for s in spec.speakers]
-    candidates = tuple(label_candidates(text))
+    candidates = tuple(label_candidates(text, least=1))
     if spec.source.format == "speech":
         experts = [s for s in spec.speakers if s.part == "expert"]
         if len(experts) != 1:

@@ -17,6 +17,8 @@ from bot.model import Persona
 _SHOWN_PER_RULE = 8
 _SHOWN_UNATTRIBUTED = 12
 _LINE_WIDTH = 70
+# Labels that mark a turn whoever speaks: undeclared, even one is worth a warning.
+_GENERIC = {"问", "問", "答", "q", "a", "记者", "記者", "主持人", "主持", "提问", "提問"}
 
 
 @dataclass
@@ -42,7 +44,8 @@ class SourceReport:
         declared = {s.bare.lower() for s in item.spec.speakers}
         expert_turns = sum(n for s in item.spec.speakers if s.part == "expert" for n in [item.turns.get(s.bare, 0)])
         for name, count in item.candidates:
-            if bare_label(name).lower() not in declared and count >= max(2, expert_turns // 4):
+            generic = name.lower() in _GENERIC
+            if bare_label(name).lower() not in declared and (generic or count >= max(2, expert_turns // 4)):
                 found.append(f"'{name}' starts {count} lines like a speaker label but is not declared: "
                              "its words are in whichever turn comes before")
         if item.spec.source.format != "speech" and not item.exchanges:

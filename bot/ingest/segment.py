@@ -268,7 +268,7 @@ _CANDIDATE = re.compile(
 )
 
 
-def label_candidates(text: str) -> list[tuple[str, int]]:
+def label_candidates(text: str, least: int = 2) -> list[tuple[str, int]]:
     """Words that start turns (at a line start or after a sentence, before a colon), with counts.
 
     What `add-source` offers the curator as the speaker labels of a new source, most frequent
@@ -280,4 +280,4 @@ def label_candidates(text: str) -> list[tuple[str, int]]:
         name = match["label"].strip()
         if name and not re.fullmatch(r"[\d\s.\-/年月日]+|https?|www", name, re.I):
             counts[re.sub(r"\d{1,3}$", "", name) or name] += 1
-    return [(name, n) for name, n in counts.most_common() if n >= 2]
+    return [(name, n) for name, n in counts.most_common() if n >= least]
