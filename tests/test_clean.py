@@ -171,3 +171,15 @@ def test_no_new_rule_fires_on_the_seed_sources() -> None:
         log: list[c.Dropped] = []
         c.clean((corpus / "raw" / spec.file).read_text(encoding="utf-8"), repairs.get(spec.source.id, []), log)
         assert [d for d in log if d.rule in new] == [], spec.file
+
+
+def test_symbol_lines_and_wechat_buttons_but_not_the_readers_rule_line() -> None:
+    from bot.ingest.readers.model import BREAK
+
+    text = f"答案。\n▼\n· · ·\n{BREAK}\n赞\n在看\n点击“阅读原文”\n图丨梁文锋\n现在看来还早。"
+    assert c.clean(text) == f"答案。\n{BREAK}\n现在看来还早。"
+
+
+def test_wechat_reader_leftovers_end_the_page() -> None:
+    body = "\n".join(f"第{i}段回答，内容足够长。" for i in range(6))
+    assert c.drop_footer(body + "\n继续滑动看下一个\n暗涌Waves\n向上滑动看下一个") == body

@@ -31,8 +31,12 @@ def _entry(persona: Persona, answer_start: str):  # type: ignore[no-untyped-def]
     return found[0]
 
 
-def test_eight_personas_with_all_their_answers(personas: dict[str, Persona]) -> None:
-    counts = {name: len(p.entries) for name, p in personas.items()}
+SEEDS = ("000", "001", "002", "003", "004")
+
+
+def test_the_seed_sources_give_eight_personas_with_all_their_answers(personas: dict[str, Persona]) -> None:
+    """The one test that pins counts, and only the seeds': a curator's new source adds to them."""
+    counts = {name: n for name, p in personas.items() if (n := sum(e.source in SEEDS for e in p.entries))}
     assert counts == {"丁磊": 7 + 15, "沈向洋": 3, "沈为": 14, "安筱鹏": 1,
                       "殷宇辉": 4, "周亚灵": 4, "杜夏威": 3, "马超": 3}
 
@@ -93,8 +97,9 @@ def test_no_junk_in_any_entry(personas: dict[str, Persona]) -> None:
     for persona in personas.values():
         for entry in persona.entries:
             for text in (entry.answer, entry.question):
-                assert junk_in(text) == [], entry.id  # the very rules ingest cleans with
-                for what, pattern in _JUNK.items():
+                assert junk_in(text) == [], entry.id  # the very rules ingest cleans with, for every source
+                # The seeds' own traps, in the seeds only: in another source these are ordinary words.
+                for what, pattern in _JUNK.items() if entry.source in SEEDS else ():
                     assert not pattern.search(text), f"{what} in {entry.id}: {pattern.search(text)}"
 
 

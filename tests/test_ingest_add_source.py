@@ -252,3 +252,24 @@ def test_the_interviewer_written_several_ways_is_found(tmp_path: Path) -> None:
     assert "turns per speaker: 暗涌 (interviewer) 2, 记者 (interviewer) 1, 林一鸣 (expert) 3" in added.report
     (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
     assert [e.question for e in persona.entries] == ["你们为什么做开源？", "算力会成为瓶颈吗？", "接下来呢？"]
+
+
+def test_labels_on_their_own_line_bold_questions_and_emphasis_inside_answers(tmp_path: Path) -> None:
+    """Another common export shape, from seed 004's words: `**沈为**` alone, then the answer's paragraphs."""
+    seed = _seed("004")
+    parts = ["# 我们和专业人士聊了聊中国大模型的真实水平", "原创 白马商评 白马商评 2023-07-10 18:30", "▼"]
+    for i, ex in enumerate(seed.exchanges):
+        parts.append(f"**白马商评：{ex.question}**")  # the whole question in bold, label inside
+        parts.append("**沈为：**" if i % 2 else "**沈为**：")
+        for j, paragraph in enumerate(ex.answer.split("\n")):
+            first = re.match(r"[^。！？]+[。！？]", paragraph)
+            # The export bolds an answer's first sentence now and then.
+            parts.append(f"**{first.group()}**{paragraph[first.end():]}" if first and j == 0 and i % 3 == 0 else paragraph)
+        parts.append("· · ·")
+    parts += ["预览时标签不可点", "继续滑动看下一个", "白马商评", "向上滑动看下一个", "赞", "在看"]
+    source = tmp_path / "export.md"
+    source.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    corpus = _corpus_copy(tmp_path)
+    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", experts=["沈为"], dry_run=False))
+    new = _new(tmp_path, added.source_id)
+    assert [(e.question, e.answer) for e in new.exchanges] == [(e.question, e.answer) for e in seed.exchanges]

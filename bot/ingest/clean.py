@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.ingest.readers.model import Dropped
+from bot.ingest.readers.model import BREAK, Dropped
 
 # A single pinyin syllable with its tone mark, as scrapers glue it after each character.
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -219,17 +219,20 @@ _CREDIT = re.compile(
     r"|责任编辑|責任編輯|校对|校對|审核|審核|审校|審校|撰文|摄影|攝影|视觉|視覺|设计|設計|美编|美編|监制|監製"
     r"|出品人|出品|策划|策劃|运营|運營|统筹|統籌|来源|來源|整理|翻译|翻譯)" + _SEPARATOR
     # Words that are also speaker labels count only with a bar, never with a colon.
-    + r"|^(?:文|作者|记者|記者|采访|採訪|主持)\s*[丨|｜│/]"
+    + r"|^(?:文|图|圖|图片|圖片|作者|记者|記者|采访|採訪|主持)\s*[丨|｜│/]"
 )
 _SENTENCE_IN_LINE = re.compile(r"[。！？!?]")
 _ACCOUNT = re.compile(
     r"公众号.{0,20}(?:关注|添加|搜索|ID|微信号|后台|回复|星标|置顶|订阅)|(?:关注|添加|搜索|订阅|星标|置顶).{0,20}公众号"
-    r"|^(?:来源)?公众号|點擊|点击(?:上方|下方|蓝字|藍字|阅读原文|閱讀原文|关注|關注|图片|圖片|链接|鏈接|这里|這裡|名片)"
+    r"|^(?:来源)?公众号|(?:点击|點擊|轻触|輕觸).{0,3}(?:上方|下方|蓝字|藍字|阅读原文|閱讀原文|关注|關注|图片|圖片|链接|鏈接|这里|這裡"
+    r"|名片|卡片)"
     r"|扫码|掃碼|扫描.{0,6}二维码|掃描.{0,6}二維碼|长按.{0,6}(?:识别|扫码|二维码)|识别二维码|識別二維碼"
     r"|原创内容|原創內容|未经授权|未經授權|未经许可|未經許可|禁止转载|禁止轉載|转载请|轉載請|如需转载|如需轉載"
     r"|授权转载|欢迎转发|歡迎轉發|版权归|版權歸|版权所有|版權所有"
     r"|点(?:个|亮)?[“\"「]?在看|[“\"「]在看[”\"」]|分享.{0,6}点赞|分享.{0,6}點讚"
-    r"|^原创\s+\S+.*\d{4}[-年]",
+    r"|^原创\s+\S+.*\d{4}[-年]"
+    # What a page saved from WeChat's reader keeps of its buttons, each alone on a line.
+    r"|^(?:赞|讚|在看|分享|收藏|留言|写留言|寫留言|分析|知道了|取消|允许|允許|视频|小程序|阅读原文|閱讀原文|微信扫一扫.*)$",
     re.I,
 )
 _CONTACT = re.compile(
@@ -242,7 +245,8 @@ _CONTACT = re.compile(
 )
 _FOOTER = re.compile(
     r"^(?:推荐阅读|推薦閱讀|往期推荐|往期推薦|往期回顾|往期回顧|往期精彩|相关阅读|相關閱讀|延伸阅读|延伸閱讀|热门文章|熱門文章"
-    r"|精彩推荐|精彩推薦|猜你喜欢|猜你喜歡|更多阅读|更多閱讀|end|the end|全文完|[(（]?完[)）]?)$",
+    r"|精彩推荐|精彩推薦|猜你喜欢|猜你喜歡|更多阅读|更多閱讀|end|the end|全文完|[(（]?完[)）]?"
+    r"|继续滑动看下一个|繼續滑動看下一個|向上滑动看下一个|喜欢此内容的人还喜欢|喜歡此內容的人還喜歡|预览时标签不可点|預覽時標籤不可點)$",
     re.I,
 )
 _DECORATION = " \t*_#>=~·•-—–|｜【】[]「」『』“”\"'‘’"
@@ -256,6 +260,17 @@ def _bare(line: str) -> str:
 def drop_image_lines(text: str, log: DropLog = None) -> str:
     """`![图片](https://mmbiz.qpic.cn/...)`, `[图片]`: an image tag, or its placeholder, on its own line."""
     return _drop_lines(text, "drop_image_lines", lambda line: bool(_IMAGE_LINE.match(line)), log)
+
+
+_SYMBOL_LINE = re.compile(r"^[^\w\u3400-\u9fff]+$")
+
+
+def drop_symbol_lines(text: str, log: DropLog = None) -> str:
+    """A line of nothing but symbols (`▼`, `↓↓↓`, `· · ·`, `●`): layout between paragraphs, nobody's words.
+
+    The readers' own rule line (`——`, where the page had `---` or `<hr>`) stays: it ends a turn.
+    """
+    return _drop_lines(text, "drop_symbol_lines", lambda line: line != BREAK and bool(_SYMBOL_LINE.match(line)), log)
 
 
 def drop_link_lines(text: str, log: DropLog = None) -> str:
@@ -344,6 +359,7 @@ RULES: list[Rule] = [
     drop_captions,
     drop_editor_notes,
     drop_image_lines,
+    drop_symbol_lines,
     drop_link_lines,
     drop_credits,
     drop_account_boilerplate,
@@ -357,6 +373,7 @@ LINE_RULES: dict[str, Callable[[str], bool]] = {
     "drop_captions": lambda line: bool(_CAPTION.match(line)),
     "drop_editor_notes": lambda line: bool(_EDITOR_NOTE.match(line)),
     "drop_image_lines": lambda line: bool(_IMAGE_LINE.match(line)),
+    "drop_symbol_lines": lambda line: line != BREAK and bool(_SYMBOL_LINE.match(line)),
     "drop_link_lines": lambda line: bool(_LINK_LINE.match(line)),
     "drop_credits": lambda line: bool(_CREDIT.match(line)) and not _SENTENCE_IN_LINE.search(line),
     "drop_account_boilerplate": lambda line: len(line) <= _SHORT_LINE and bool(_ACCOUNT.search(line)),
