@@ -273,3 +273,14 @@ def test_labels_on_their_own_line_bold_questions_and_emphasis_inside_answers(tmp
     added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", experts=["沈为"], dry_run=False))
     new = _new(tmp_path, added.source_id)
     assert [(e.question, e.answer) for e in new.exchanges] == [(e.question, e.answer) for e in seed.exchanges]
+
+
+def test_a_speech_in_markdown_is_one_unit_per_marked_section(tmp_path: Path) -> None:
+    corpus = _corpus_copy(tmp_path)
+    talk = tmp_path / "talk.md"
+    talk.write_text("# 在开发者大会上的演讲\n\n![图片](x.png)\n\n## 开场\n\n过去几年，大模型发展非常迅猛。\n\n我今天讲三点。\n\n"
+                    "## 第一点：算力\n\n**算力是门槛。**没有算力，一切无从谈起。\n\n---\n\n欢迎转发。\n\n推荐阅读\n", encoding="utf-8")
+    add_source(Request(file=talk, corpus=corpus, out=tmp_path / "p", format="speech", experts=["林一鸣"], outlet="测试日报"))
+    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
+    assert [(e.question, e.answer) for e in persona.entries] == [
+        ("开场", "过去几年，大模型发展非常迅猛。\n我今天讲三点。"), ("第一点：算力", "算力是门槛。没有算力，一切无从谈起。")]

@@ -17,6 +17,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from bot.ingest.readers.model import BREAK
+
 Part = Literal["interviewer", "moderator", "expert"]
 PARTS: tuple[str, ...] = get_args(Part)
 
@@ -210,13 +212,15 @@ def split_speech(text: str, speaker: str, headings: Collection[str] | None = Non
     """
     sections: list[tuple[str, list[str]]] = []
     for line in text.split("\n"):
-        if (line.strip() in headings) if headings else _is_heading(line):
+        if line.strip() == BREAK:  # a rule ends the section; what follows it is nobody's until a heading
+            sections.append(("", []))
+        elif (line.strip() in headings) if headings else _is_heading(line):
             sections.append((line, []))
         elif sections:
             sections[-1][1].append(line)
     return [
         Exchange(speaker, heading, "\n".join(paragraphs), i)
-        for i, (heading, paragraphs) in enumerate((h, p) for h, p in sections if p)
+        for i, (heading, paragraphs) in enumerate((h, p) for h, p in sections if p and h)
     ]
 
 
