@@ -18,8 +18,12 @@ Usage::
     match reply:
         case AnswerReply(answer=answer): ...  # render answer.matches / suggestions / covered_by
 
+With a `Recorder` (bot/feedback/recorder.py), every question a user asks (plain text or /ask) is
+recorded for the curator loop; `AnswerReply.record` is then its reference, for 👍/👎 buttons.
+Recording is fire-and-forget: it can neither slow nor break an answer.
+
 Commands: /start [EXPERT-ID], /help, /about, /experts, /expert NAME, /all, /ask [NAME] QUESTION,
-/topics [NAME], /compare A B QUESTION. Names may be several words ("Harry Shum") or Chinese
+/topics [NAME], /compare A B QUESTION, /privacy. Names may be several words ("Harry Shum") or Chinese
 glued to the question ("/ask 丁磊开源怎么看"); the longest leading run `Engine.resolve` accepts
 is the name. `Conversation.engine` may be swapped (for /reload) between calls.
 """
@@ -27,14 +31,21 @@ is the name. `Conversation.engine` may be swapped (for /reload) between calls.
 from __future__ import annotations
 
 import hashlib
+import logging
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.matching import Answer, Comparison, Engine, Match, TopicCount, UnknownExpert
 from bot.matching.results import Side
 from bot.model import Persona
 from bot.text import fold
+
+if TYPE_CHECKING:
+    from bot.feedback.recorder import Recorder
+
+logger = logging.getLogger(__name__)
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("ask", "向专家提问：/ask [专家] 问题"),
@@ -44,6 +55,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("topics", "按话题浏览：/topics [专家]"),
     ("compare", "对比两位专家：/compare A B 问题"),
     ("about", "数据来源与回答方式"),
+    ("privacy", "记录了什么、保存多久"),
     ("help", "使用说明"),
     ("start", "开始"),
 )
@@ -114,9 +126,12 @@ class AllExperts:
 
 @dataclass(frozen=True)
 class AnswerReply:
-    """A question answered (or not: `answer.matches` empty) with what to offer instead."""
+    """A question answered (or not: `answer.matches` empty) with what to offer instead.
+
+    `record` is the recorded question's reference when the curator loop records (for 👍/👎)."""
 
     answer: Answer
+    record: str | None = None
 
 
 @dataclass(frozen=True)
@@ -164,6 +179,13 @@ class NoMore:
     """A follow-up button with nothing (left) to show: stale button or exhausted list."""
 
     text: str
+
+
+@dataclass(frozen=True)
+class Privacy(NoMore):
+    """/privacy: what is recorded of a question, for how long, and what never is.
+
+    A NoMore, so a renderer without its own case shows the text as it is."""
 
 
 @dataclass(frozen=True)
@@ -249,9 +271,11 @@ def short_key(text: str) -> str:
 class Conversation:
     """Parses commands and asks the engine; the same object serves every chat."""
 
-    def __init__(self, engine: Engine, k: int = 3) -> None:
+    def __init__(self, engine: Engine, k: int = 3, recorder: Recorder | None = None) -> None:
         self.engine = engine
         self.k = k
+        self.recorder = recorder
+        self._record_failed = False
 
     # ---- entry points ----
 
@@ -269,6 +293,7 @@ class Conversation:
             "start": self.start,
             "help": lambda _a, s: self.help(s),
             "about": lambda _a, _s: self.about(),
+            "privacy": lambda _a, _s: self.privacy(),
             "experts": lambda _a, s: self.experts(s),
             "expert": self.expert,
             "all": lambda _a, s: self.all(s),
@@ -301,6 +326,11 @@ class Conversation:
         personas = self.engine.personas
         sources = {(s.outlet, s.title, s.date) for p in personas for s in p.sources}
         return About(personas, sum(len(p.entries) for p in personas), len(sources))
+
+    def privacy(self) -> Privacy:
+        from bot.feedback.recorder import privacy_notice
+
+        return Privacy(privacy_notice(self.recorder))
 
     def experts(self, state: ChatState) -> ExpertList:
         return ExpertList(self.engine.personas, self.current(state))
@@ -338,7 +368,8 @@ class Conversation:
         persona, rest = taken
         if not has_content(rest):
             return ExpertProfile(persona, self.engine.topics(persona))
-        return AnswerReply(self.engine.answer(rest, persona=persona, k=self.k))
+        answer = self.engine.answer(rest, persona=persona, k=self.k)
+        return AnswerReply(answer, self._record(rest.strip(), persona, answer))
 
     def question(self, text: str, state: ChatState, persona_id: str | None = None) -> Reply:
         """Plain text: a question to `persona_id`, else the chat's current expert, else everyone."""
@@ -351,7 +382,7 @@ class Conversation:
         answer = self.engine.answer(text.strip(), persona=persona, k=self.k)
         if answer.profile is not None and not answer.matches:
             return ExpertProfile(answer.profile, self.engine.topics(answer.profile))
-        return AnswerReply(answer)
+        return AnswerReply(answer, self._record(text.strip(), persona, answer))
 
     def topics(self, args: str, state: ChatState) -> Reply:
         """/topics [NAME]: topics of one expert (default: the current one) or of everyone."""
@@ -461,6 +492,18 @@ class Conversation:
         return list(seen.values())
 
     # ---- helpers ----
+
+    def _record(self, text: str, persona: Persona | None, answer: Answer) -> str | None:
+        """Hand the question to the recorder, if any; whatever happens there, the answer goes out."""
+        if self.recorder is None:
+            return None
+        try:
+            return self.recorder.record(text, persona.id if persona else None, answer, self.engine)
+        except Exception:
+            if not self._record_failed:  # once: a broken recorder must not flood the log either
+                self._record_failed = True
+                logger.exception("feedback: recording a question failed; answering goes on")
+            return None
 
     def current(self, state: ChatState) -> Persona | None:
         """The chat's expert, or None when unset or gone after a reload."""
