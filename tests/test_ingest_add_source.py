@@ -168,8 +168,9 @@ def test_the_command_adds_a_markdown_export_and_reports(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "turns per speaker: 观察者网 (interviewer) 15, 丁磊 (expert) 15" in result.stdout
     assert "entries written: 15 (ding-lei.yaml 15)" in result.stdout
-    assert "added source 005" in result.stdout
-    entry = next(s for s in load_sources(corpus) if s.source.id == "005")
+    new_id = f"{max(int(s.source.id) for s in load_sources(CORPUS)) + 1:03d}"
+    assert f"added source {new_id}" in result.stdout
+    entry = next(s for s in load_sources(corpus) if s.source.id == new_id)
     assert (entry.source.outlet, entry.source.url, entry.source.date) == (
         "观察者网", "https://example.org/fixture/guancha-dinglei", "2023-07-26")
     assert entry.file.endswith(".md") and (corpus / "raw" / entry.file).read_bytes() == (
@@ -181,7 +182,7 @@ def test_the_command_adds_a_markdown_export_and_reports(tmp_path: Path) -> None:
         assert "微信" not in match["answer"] and "公众号" not in match["answer"]
     again = _cli("add-source", str(FIXTURES / "wechat_001.md"), "--expert", "丁磊", "--corpus", str(corpus),
                  "--out", str(out), cwd=tmp_path)
-    assert again.returncode == 1 and "already in the corpus as source 005" in again.stderr
+    assert again.returncode == 1 and f"already in the corpus as source {new_id}" in again.stderr
 
 
 def test_a_new_expert_gets_a_safe_id_and_an_experts_stub(tmp_path: Path) -> None:
@@ -189,14 +190,14 @@ def test_a_new_expert_gets_a_safe_id_and_an_experts_stub(tmp_path: Path) -> None
     source = tmp_path / "interview.txt"
     source.write_text("问：你怎么看开源大模型？\n答：开源降低了门槛，让中小团队也能参与。\n"
                       "问：算力会成为瓶颈吗？\n答：算力很贵，但算法优化能省下一半的卡。\n", encoding="utf-8")
-    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", name="林一鸣", outlet="测试日报",
+    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", name="林测试", outlet="测试日报",
                                title="算法工程师谈模型"))
-    assert "lin-yiming.yaml" in added.written and "experts.yaml: added a stub for 林一鸣" in added.report
-    assert "- name: 林一鸣\n  english: []" in (corpus / "experts.yaml").read_text(encoding="utf-8")
-    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
-    assert (persona.name, persona.pinyin, len(persona.entries)) == ("林一鸣", "Lin Yiming", 2)
+    assert "lin-ceshi.yaml" in added.written and "experts.yaml: added a stub for 林测试" in added.report
+    assert "- name: 林测试\n  english: []" in (corpus / "experts.yaml").read_text(encoding="utf-8")
+    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-ceshi"]
+    assert (persona.name, persona.pinyin, len(persona.entries)) == ("林测试", "Lin Ceshi", 2)
     spec = next(s for s in load_sources(corpus) if s.source.id == added.source_id)
-    assert [(s.label, s.part, s.name) for s in spec.speakers] == [("问", "interviewer", ""), ("答", "expert", "林一鸣")]
+    assert [(s.label, s.part, s.name) for s in spec.speakers] == [("问", "interviewer", ""), ("答", "expert", "林测试")]
 
 
 def test_it_asks_when_it_cannot_tell_who_is_who(tmp_path: Path) -> None:
@@ -245,12 +246,12 @@ def test_a_declared_label_that_starts_no_turn_is_an_error(tmp_path: Path) -> Non
 def test_the_interviewer_written_several_ways_is_found(tmp_path: Path) -> None:
     corpus = _corpus_copy(tmp_path)
     source = tmp_path / "several.md"
-    source.write_text("**「暗涌」：**你们为什么做开源？\n\n**林一鸣：**开源降低了门槛。\n\n**记者：**算力会成为瓶颈吗？\n\n"
-                      "**林一鸣：**算力很贵，但算法优化能省下一半的卡。\n\n**「暗涌」：**接下来呢？\n\n**林一鸣：**继续做研究。\n",
+    source.write_text("**「暗涌」：**你们为什么做开源？\n\n**林测试：**开源降低了门槛。\n\n**记者：**算力会成为瓶颈吗？\n\n"
+                      "**林测试：**算力很贵，但算法优化能省下一半的卡。\n\n**「暗涌」：**接下来呢？\n\n**林测试：**继续做研究。\n",
                       encoding="utf-8")
-    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", experts=["林一鸣"], outlet="暗涌"))
-    assert "turns per speaker: 暗涌 (interviewer) 2, 记者 (interviewer) 1, 林一鸣 (expert) 3" in added.report
-    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
+    added = add_source(Request(file=source, corpus=corpus, out=tmp_path / "p", experts=["林测试"], outlet="暗涌"))
+    assert "turns per speaker: 暗涌 (interviewer) 2, 记者 (interviewer) 1, 林测试 (expert) 3" in added.report
+    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-ceshi"]
     assert [e.question for e in persona.entries] == ["你们为什么做开源？", "算力会成为瓶颈吗？", "接下来呢？"]
 
 
@@ -280,7 +281,7 @@ def test_a_speech_in_markdown_is_one_unit_per_marked_section(tmp_path: Path) -> 
     talk = tmp_path / "talk.md"
     talk.write_text("# 在开发者大会上的演讲\n\n![图片](x.png)\n\n## 开场\n\n过去几年，大模型发展非常迅猛。\n\n我今天讲三点。\n\n"
                     "## 第一点：算力\n\n**算力是门槛。**没有算力，一切无从谈起。\n\n---\n\n欢迎转发。\n\n推荐阅读\n", encoding="utf-8")
-    add_source(Request(file=talk, corpus=corpus, out=tmp_path / "p", format="speech", experts=["林一鸣"], outlet="测试日报"))
-    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-yiming"]
+    add_source(Request(file=talk, corpus=corpus, out=tmp_path / "p", format="speech", experts=["林测试"], outlet="测试日报"))
+    (persona,) = [p for p in load_personas(tmp_path / "p") if p.id == "lin-ceshi"]
     assert [(e.question, e.answer) for e in persona.entries] == [
         ("开场", "过去几年，大模型发展非常迅猛。\n我今天讲三点。"), ("第一点：算力", "算力是门槛。没有算力，一切无从谈起。")]
