@@ -230,6 +230,7 @@ async def _serve(application: Application, settings: Settings, journal: Journal,
         await intake.stop()
         await application.stop()
         await application.shutdown()
+        application.bot_data[KEY].engine_thread.shutdown(wait=False)
     return EXIT_OK
 
 

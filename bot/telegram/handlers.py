@@ -1,8 +1,8 @@
 """Telegram handlers: each turns one kind of update into a conversation call and sends the reply.
 
 They stay thin on purpose: `bot.conversation` decides what to answer, `render` formats it,
-`keyboards` builds the buttons. Engine calls run in a worker thread so a slow query never stalls
-the event loop (polling, other chats, the rate limiter).
+`keyboards` builds the buttons. Engine calls run in one worker thread (services.in_engine_thread)
+so a slow query never stalls the event loop (polling, other chats, the rate limiter).
 """
 
 from __future__ import annotations
@@ -110,7 +110,8 @@ async def _run(update: Update, context: Context, call: Callable[[Conversation, C
     """Run a conversation call with this chat's state (in a thread) and save the state after."""
     state = _state(context)
     before = state.expert_id
-    reply = await asyncio.to_thread(call, services(context).conversation, state)
+    svc = services(context)
+    reply = await svc.in_engine_thread(call, svc.conversation, state)
     await _save(update, context, state, before)
     return reply
 
@@ -294,8 +295,8 @@ async def inline_query(update: Update, context: Context) -> None:
         prompt = InlineQueryResultsButton("输入问题，例如：开源怎么看", start_parameter="inline")
         await query.answer([], cache_time=5, button=prompt)
         return
-    conv = services(context).conversation
-    answer = await asyncio.to_thread(conv.engine.answer, text, None, 10)
+    svc = services(context)
+    answer = await svc.in_engine_thread(svc.conversation.engine.answer, text, None, 10)
     results = inline.results(answer.matches)
     button_ = None if results else InlineQueryResultsButton("没有找到贴切的原话，换个问法？", start_parameter="inline")
     await query.answer(results, cache_time=30, is_personal=False, button=button_)
@@ -336,7 +337,7 @@ async def reload(update: Update, context: Context) -> None:
     async with svc.reload_lock:
         old = svc.conversation.engine
         try:
-            new = await asyncio.to_thread(Engine.load, svc.settings.personas_dir)
+            new = await asyncio.to_thread(Engine.load, svc.settings.personas_dir)  # not the engine thread
         except DataError as exc:
             logger.warning("reload refused: %d problems in persona data", len(exc.problems))
             parts = render.notice("重新加载失败，继续使用原来的数据：", describe_error(exc))

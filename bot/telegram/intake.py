@@ -33,7 +33,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
-from telegram.error import Conflict, InvalidToken, RetryAfter, TelegramError
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.telegram.delivery import ON_SEND, describe
 from bot.telegram.journal import Journal, Pending, Raw
@@ -189,6 +189,10 @@ async def poll(intake: Intake, *, timeout: float, allowed_updates: list[str]) ->
     delivery.PollingRequest; here they only set the pause before the next call.
     """
     bot = intake.bot
+    try:
+        await bot.delete_webhook()  # a webhook left by an earlier run would make every getUpdates fail
+    except TelegramError as exc:
+        logger.warning("deleteWebhook failed (%s); polling anyway", describe(exc))
     offset: int | None = None  # the first call gets Telegram's oldest unconfirmed update
     failures = 0
     while True:
@@ -200,10 +204,8 @@ async def poll(intake: Intake, *, timeout: float, allowed_updates: list[str]) ->
         except RetryAfter as exc:
             await asyncio.sleep(exc._retry_after.total_seconds())  # the public property warns about its type
             continue
-        except TelegramError as exc:  # 5xx, resets, timeouts, a second poller (Conflict)
+        except TelegramError:  # 5xx, resets, timeouts, a second poller: PollingRequest logged it
             failures += 1
-            if isinstance(exc, Conflict):
-                logger.warning("getUpdates: %s", describe(exc))
             await asyncio.sleep(min(MAX_POLL_BACKOFF, 0.25 * 2**failures))
             continue
         failures = 0

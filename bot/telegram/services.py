@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.ext import ContextTypes
 
@@ -12,6 +14,7 @@ from bot.conversation import Conversation
 from bot.telegram.config import Settings
 
 KEY = "services"
+T = TypeVar("T")
 
 
 @dataclass
@@ -22,6 +25,14 @@ class Services:
     # Texts behind buttons, per chat, in memory only: users' questions are not written to disk,
     # and after a restart their old buttons are simply stale.
     stashes: dict[int, dict[str, str]] = field(default_factory=dict)
+    # Chats are handled concurrently, but the engine was written for one caller at a time: its calls
+    # take milliseconds of CPU, so one thread costs nothing and spares it any need to be thread-safe.
+    engine_thread: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine"))
+
+    async def in_engine_thread(self, call: Callable[..., T], *args: Any) -> T:
+        """Run an engine call off the event loop, one at a time."""
+        return await asyncio.get_running_loop().run_in_executor(self.engine_thread, call, *args)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
