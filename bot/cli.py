@@ -257,6 +257,18 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return run_chat(_engine(args), sys.stdin, sys.stdout)
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from bot.feedback.commands import run_review
+
+    return run_review(args)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from bot.feedback.commands import run_stats
+
+    return run_stats(args)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.telegram.app import run_from_args
 
@@ -320,6 +332,16 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="chat in the terminal (no token needed)")
     _personas_arg(p)
     p.set_defaults(func=cmd_chat)
+
+    from bot.feedback.commands import add_review_arguments, add_stats_arguments
+
+    p = sub.add_parser("review", help="review what users asked that went unanswered or got a 👎")
+    add_review_arguments(p)
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("stats", help="questions asked, answered share, 👍 share, top topics and experts")
+    add_stats_arguments(p)
+    p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("run", help="run the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
     if with_run:

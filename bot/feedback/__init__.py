@@ -5,3 +5,6 @@ review.py (grouped queue; attach / decline / skip) -> files.py (alternates.yaml,
 eval/tune.yaml, appended as text) -> `persona-bot ingest` and /reload. declined.py is what the
 matcher reads; stats.py reports; config.py finds the store for `run`, `review` and `stats` alike.
 """
+
+DEFAULT_NOTE = "out of scope"
+"""Why a declined question is declined, when the curator gives no reason."""
