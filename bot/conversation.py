@@ -498,7 +498,7 @@ class Conversation:
         if self.recorder is None:
             return None
         try:
-            return self.recorder.record(text, persona.id if persona else None, answer, self.engine)
+            return self.recorder.record(text, persona.id if persona else None, answer)
         except Exception:
             if not self._record_failed:  # once: a broken recorder must not flood the log either
                 self._record_failed = True

@@ -79,7 +79,7 @@ def test_a_question_is_stored_masked_with_its_answer_and_no_ids(tmp_path: Path, 
         [q] = store.questions()
     assert q.text == f"{ASKED} 我电话[phone] 邮箱 [email]" and q.language == "zh-Hans"
     assert not q.answered and q.expert is None and q.via == "test" and q.thumbs_down == 1
-    assert q.candidates and all(not c.shown and 0 <= c.probability <= 1 for c in q.candidates)  # near misses
+    assert q.candidates == ()  # nothing was offered (review looks up near misses with the engine of its day)
     answered = conv.handle(ASKED, ChatState(expert_id="ding-lei"))
     assert isinstance(answered, AnswerReply) and answered.answer.matches
     assert recorder.flush()

@@ -1,7 +1,8 @@
 """The bot's best entries for a question, confident or not: what a curator chooses from.
 
 `Engine.answer` returns matches only when the model is confident; for an unanswered question the
-review queue still needs the near misses. They come from the engine's own public stages
+review queue still needs the near misses. Called by `review` (its own process), never on the bot's
+answering path. They come from the engine's own public stages
 (`analyzer.analyse` -> `scored` -> `model.probability` -> `candidate`), so they are ranked by the
 same probability that decides answers.
 """

@@ -35,7 +35,7 @@ from bot.feedback import candidates
 from bot.feedback.config import FeedbackConfig
 from bot.feedback.settings import Settings, settings
 from bot.feedback.store import Asked, FeedbackStore, NewerSchema
-from bot.matching import Answer, Engine
+from bot.matching import Answer
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,6 @@ _FILE_MODE = 0o600
 @dataclass(frozen=True)
 class _Question:
     asked: Asked
-    engine: Engine | None  # set for an unanswered question: its near misses are found off the answering path
 
 
 @dataclass(frozen=True)
@@ -87,15 +86,19 @@ class Recorder:
 
     # ---- the answering path: never raises, never blocks ----
 
-    def record(self, text: str, expert: str | None, answer: Answer, engine: Engine | None = None) -> str | None:
-        """Queue one asked question; returns its reference (for 👍/👎 buttons), None when not recording."""
+    def record(self, text: str, expert: str | None, answer: Answer) -> str | None:
+        """Queue one asked question; returns its reference (for 👍/👎 buttons), None when not recording.
+
+        The entries stored are those the answer gave. Near misses of an unanswered question are not
+        looked up here: the engine is called from one thread only (bot/telegram/services.py), and
+        `review` finds them with the engine of the day anyway."""
         if not self.config.enabled:
             return None
         try:
             ref = secrets.token_urlsafe(9)  # 12 characters: fits a button's 64 bytes with room to spare
             shown = candidates.shown(answer)
             asked = Asked(ref, text, expert, bool(shown), shown, self.via)
-            return ref if self._put(_Question(asked, None if shown else engine)) else None
+            return ref if self._put(_Question(asked)) else None
         except Exception as exc:  # recording must not break answering, whatever the bug
             self._warn("record", "feedback: a question could not be queued: %s", _describe(exc))
             return None
@@ -172,8 +175,6 @@ class Recorder:
                 self._queue.task_done()
 
     def _handle(self, job: object) -> None:
-        if isinstance(job, _Question) and job.engine is not None:
-            job = _Question(self._with_near_misses(job), None)
         for attempt in (1, 2):
             store = self._open()
             if store is None:
@@ -195,16 +196,6 @@ class Recorder:
             except OSError as exc:
                 self._fail(exc)
                 return
-
-    def _with_near_misses(self, job: _Question) -> Asked:
-        asked = job.asked
-        assert job.engine is not None
-        try:
-            near = candidates.near_misses(job.engine, asked.text, asked.expert)
-        except Exception as exc:  # the engine changed under us: record the question without them
-            self._warn("near", "feedback: near misses not recorded: %s", _describe(exc))
-            return asked
-        return Asked(asked.ref, asked.text, asked.expert, asked.answered, near, asked.via, asked.asked_at)
 
     def _open(self) -> FeedbackStore | None:
         """The open store, (re)opened when needed; None after a logged problem."""
