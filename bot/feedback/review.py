@@ -111,23 +111,28 @@ def group_texts(texts: Sequence[str], threshold: float | None = None) -> list[li
     if not distinct:
         return []
     scores = process.cdist(distinct, distinct, scorer=SCORER, dtype=np.float32, workers=-1)
-    sums = np.zeros((0, len(distinct)), dtype=np.float64)  # per group: summed scores against every key
-    sizes: list[int] = []
+    # Per group: its members' scores against every key, summed; rows grow by doubling.
+    sums = np.zeros((16, len(distinct)), dtype=np.float64)
+    sizes = np.zeros(16, dtype=np.float64)
+    count = 0
     group_of: list[int] = []
     for i in range(len(distinct)):
-        if sizes:
-            means = sums[:, i] / np.asarray(sizes)
+        if count:
+            means = sums[:count, i] / sizes[:count]
             best = int(np.argmax(means))
             if means[best] >= limit:
                 group_of.append(best)
                 sums[best] += scores[i]
                 sizes[best] += 1
                 continue
-        group_of.append(len(sizes))
-        sums = np.vstack([sums, scores[i][None, :]])
-        sizes.append(1)
+        if count == len(sizes):
+            sums = np.vstack([sums, np.zeros_like(sums)])
+            sizes = np.concatenate([sizes, np.zeros_like(sizes)])
+        group_of.append(count)
+        sums[count], sizes[count] = scores[i], 1
+        count += 1
     position = {k: group_of[i] for i, k in enumerate(distinct)}
-    groups: list[list[int]] = [[] for _ in sizes]
+    groups: list[list[int]] = [[] for _ in range(count)]
     for index, k in enumerate(keys):
         groups[position[k]].append(index)
     return groups
