@@ -222,8 +222,6 @@ class Recorder:
             except OSError as exc:
                 self._fail(exc)
                 return None
-            with contextlib.suppress(OSError):
-                os.chmod(path, _FILE_MODE)
             self._store, self._identity = store, _identity(path)
             self._pruned_at = 0.0
             return store

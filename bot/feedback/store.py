@@ -17,6 +17,7 @@ Every method runs on the thread that opened the store; the bot writes from one b
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Sequence
@@ -65,6 +66,7 @@ MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+FILE_MODE = 0o600  # what users asked is nobody else's business
 DAY = 86400.0
 
 
@@ -180,7 +182,9 @@ class FeedbackStore:
         if not create and not path.exists():
             raise FileNotFoundError(f"no feedback database at {path}")
         if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Made 0600 before SQLite opens it: its -wal and -shm files copy the database's mode.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE))
         conn = connect(path, busy_timeout_ms)
         try:
             migrate(conn)
