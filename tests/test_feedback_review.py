@@ -147,6 +147,11 @@ def test_attach_appends_under_the_entry_and_keeps_every_other_byte(tmp_path: Pat
         '  - {q: "他说\\"开源\\"是什么意思", by: review, date: 2026-12-03}\n',
     ) + ('\n  - {q: "fourth", by: review, date: 2026-12-03}\n'
          'new-entry-001-cccccc:\n  - {q: "新问题", by: review, date: 2026-12-03}\n')
+    flow = tmp_path / "flow"
+    flow.mkdir()
+    (flow / "alternates.yaml").write_text('x-1: [{q: "a", by: b}]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="one line"):
+        files.add_alternates(flow, "x-1", ["new"], "2026-12-03")
     found = load_alternates(tmp_path)
     assert [(a.question, a.by) for a in found["ding-lei-001-aaaaaa"]][-1] == ('他说"开源"是什么意思', "review")
     assert [a.question for a in found["new-entry-001-cccccc"]] == ["新问题"]
@@ -288,11 +293,12 @@ def test_interactive_review(tmp_path: Path, tiny_personas_dir: Path) -> None:
     out = io.StringIO()
     args = Namespace(feedback_db=db, data_dir=None, days=None, json=False, limit=None, attach=None,
                      decline=None, note="off topic", personas=tiny_personas_dir, corpus=corpus, tune=None)
-    code = run_review(args, io.StringIO("x\ns\nd\nq\n"), out)
+    code = run_review(args, io.StringIO("x\nno-such-entry-1\ns\nd\nq\n"), out)
     shown = out.getvalue()
     assert code == 0
     assert "3 group(s) to review" in shown and "2× 开源怎么看" in shown and "1. 丁磊" in shown
     assert "1/2/3 attach" in shown  # `x` is not an answer: the help again
+    assert "no entry no-such-entry-1" in shown  # an id no entry has is refused, not written
     assert "declined: 1 question(s)" in shown and "persona-bot ingest" in shown
     assert Declined.load(corpus).matches("红烧肉怎么做")
     with FeedbackStore.open(db) as store:

@@ -18,6 +18,7 @@ from bot.feedback import DEFAULT_NOTE, config
 if TYPE_CHECKING:  # the rest loads only when a command runs: `persona-bot ask` starts no slower
     from bot.feedback.review import Group
     from bot.feedback.store import FeedbackStore
+    from bot.matching import Engine
 
 EXIT_DATA = 2
 DAY = 86400.0
@@ -100,8 +101,8 @@ def run_review(args: argparse.Namespace, stdin: TextIO | None = None, out: TextI
             out.write(json.dumps({"groups": [g.to_json() for g in groups]}, ensure_ascii=False, indent=2) + "\n")
             return 0
         if args.attach or args.decline:
-            return _decide(args, store, groups, corpus, out)
-        return _interactive(args, store, groups, corpus, stdin, out)
+            return _decide(args, store, groups, corpus, out, engine)
+        return _interactive(args, store, groups, corpus, stdin, out, engine)
     except DataError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
@@ -111,7 +112,7 @@ def run_review(args: argparse.Namespace, stdin: TextIO | None = None, out: TextI
 
 
 def _decide(args: argparse.Namespace, store: FeedbackStore, groups: list[Group], corpus: Path,
-            out: TextIO) -> int:
+            out: TextIO, engine: Engine) -> int:
     from bot.feedback import review
 
     group_id = args.attach[0] if args.attach else args.decline
@@ -121,7 +122,7 @@ def _decide(args: argparse.Namespace, store: FeedbackStore, groups: list[Group],
         return EXIT_DATA
     if args.attach:
         entry = review.candidate_entry(group, args.attach[1])
-        if entry is None:
+        if entry is None or engine.entry(entry) is None:
             print(f"persona-bot: {args.attach[1]!r} is neither a candidate number nor an entry id", file=sys.stderr)
             return EXIT_DATA
         return _attach(group, entry, store, corpus, out)
@@ -148,7 +149,7 @@ def _decline(group: Group, store: FeedbackStore, corpus: Path, tune: Path | None
 
 
 def _interactive(args: argparse.Namespace, store: FeedbackStore, groups: list[Group], corpus: Path,
-                 stdin: TextIO, out: TextIO) -> int:
+                 stdin: TextIO, out: TextIO, engine: Engine) -> int:
     from bot.feedback import review
     from bot.model import DataError
 
@@ -173,13 +174,16 @@ def _interactive(args: argparse.Namespace, store: FeedbackStore, groups: list[Gr
                 changed += 1
                 break
             entry = review.candidate_entry(group, choice)
-            if entry is None:
-                out.write(_HELP + "\n")
+            if entry is None or engine.entry(entry) is None:
+                out.write((f"no entry {choice}\n" if entry else "") + _HELP + "\n")
                 continue
             try:
                 _attach(group, entry, store, corpus, out)
             except DataError as exc:  # e.g. alternates.yaml broken by hand meanwhile
                 out.write(f"not attached: {exc.problems[0]}\n")
+                continue
+            except ValueError as exc:
+                out.write(f"not attached: {exc}\n")
                 continue
             changed += 1
             break

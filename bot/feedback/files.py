@@ -52,6 +52,9 @@ def add_alternates(corpus_dir: Path, entry_id: str, questions: Iterable[str], da
     lines = text.splitlines(keepends=True)
     head = re.compile(rf"^['\"]?{re.escape(entry_id)}['\"]?\s*:\s*(#.*)?$")
     at = next((i for i, line in enumerate(lines) if head.match(line.rstrip("\r\n"))), None)
+    inline = re.compile(rf"^['\"]?{re.escape(entry_id)}['\"]?\s*:")
+    if at is None and any(inline.match(line) for line in lines):  # `id: [...]`: not ours to rewrite
+        raise ValueError(f"{path}: {entry_id} is written on one line; make it a block list to add to it")
     if at is None:
         items = [f"  - {{q: {yaml_string(q)}, by: {REVIEW}, date: {date}}}\n" for q in new]
         if lines and not lines[-1].endswith("\n"):
