@@ -1,7 +1,7 @@
 """Telegram bot under load, through the project's Bot API test server: memory, stops, stalls, bursts.
 
     .venv/bin/python -m bench.soak                 # everything below, one JSON line each
-    .venv/bin/python -m bench.soak soak --rounds 2 # or one measure at a time: soak, stop, kill, stall, burst
+    .venv/bin/python -m bench.soak soak --rounds 2 # or one at a time: soak, stop, kill, stall, burst, alone
 
 - soak:  50 users ask 2 x 2,000 questions of one bot process (the real personas; each user waits for
          the whole answer before the next), with a few Bot API faults mixed in. Every answer is checked
@@ -15,6 +15,8 @@
          how long the others wait.
 - burst: 2,000 questions at once from 50 users, then a newcomer asks one: p50/p99 wait of all, and
          of the newcomer (Telegram's ~30 messages/s caps the total; the queue is no longer one line).
+- alone: one user asks 100 questions one after another: the bot's own turnaround (question sent ->
+         whole answer received), journal fsync included, and the fsync alone on the data directory.
 
 Times here are measured, never asserted (tests/test_reliability_intake.py asserts the behaviour).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import signal
@@ -317,8 +320,48 @@ async def burst(total: int = 2000, users: int = 50) -> dict[str, Any]:
             "newcomer_wait_s": round(got["xqnewcomer0z"] - sent_at["xqnewcomer0z"], 2)}
 
 
+# ---- alone: one user's turnaround ----
+
+
+async def alone(n: int = 100) -> dict[str, Any]:
+    personas = default_personas_dir()
+    conv = Conversation(Engine.load(personas))
+    pool = [e.question for p in conv.engine.personas for e in p.entries] + EXTRA
+    expected = {q: len(render.render(conv.handle(q, ChatState()))) for q in pool}
+    with tempfile.TemporaryDirectory() as tmp:
+        async with BotApiServer(TOKEN) as server:
+            server.timeout = 60.0
+            chat = server.private_chat(9999, "Alone")
+            bot = BotProcess(TOKEN, server.root_url, personas, Path(tmp) / "data")
+            await start(bot, server)
+            inbox = Inbox(server)
+            waits: list[float] = []
+            try:
+                for question in (pool * (n // len(pool) + 1))[:n]:
+                    before = inbox.count(chat)
+                    sent_at = time.monotonic()
+                    await server.send_text(chat, question)
+                    await server.wait_for(inbox.reached(chat, before + expected[question]), what="an answer")
+                    waits.append(time.monotonic() - sent_at)
+            finally:
+                await bot.stop()
+            fsyncs = []
+            probe = Path(tmp) / "fsync-probe"
+            with probe.open("ab") as fh:
+                for _ in range(50):
+                    fh.write(b"x" * 600 + b"\n")
+                    fh.flush()
+                    began = time.perf_counter()
+                    os.fsync(fh.fileno())
+                    fsyncs.append(time.perf_counter() - began)
+    warm = waits[10:]
+    return {"measure": "alone", "questions": len(warm), "turnaround_p50_ms": round(statistics.median(warm) * 1000, 1),
+            "turnaround_p99_ms": round(pct(warm, 0.99) * 1000, 1),
+            "fsync_p50_ms": round(statistics.median(fsyncs) * 1000, 2), "load_average": os.getloadavg()[0]}
+
+
 async def main_async(args: argparse.Namespace) -> None:
-    measures = ["soak", "stop", "kill", "stall", "burst"] if args.measure == "all" else [args.measure]
+    measures = ["soak", "stop", "kill", "stall", "burst", "alone"] if args.measure == "all" else [args.measure]
     for measure in measures:
         if measure == "soak":
             result = await soak(args.rounds, args.questions, args.users, not args.no_faults)
@@ -328,6 +371,8 @@ async def main_async(args: argparse.Namespace) -> None:
             result = await interrupted(signal.SIGKILL, 300, 60)
         elif measure == "stall":
             result = await stall()
+        elif measure == "alone":
+            result = await alone()
         else:
             result = await burst()
         print(json.dumps(result, ensure_ascii=False), flush=True)
@@ -335,7 +380,8 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n\n")[0])
-    parser.add_argument("measure", nargs="?", default="all", choices=["all", "soak", "stop", "kill", "stall", "burst"])
+    parser.add_argument("measure", nargs="?", default="all",
+                        choices=["all", "soak", "stop", "kill", "stall", "burst", "alone"])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--questions", type=int, default=2000, help="per round")
     parser.add_argument("--users", type=int, default=50)

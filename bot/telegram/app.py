@@ -175,6 +175,9 @@ def run_from_args(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_CONFIG
     logger.info("%s", settings.access_policy())
+    if settings.allowed_chats is not None and settings.admins - settings.allowed_chats:
+        locked_out = ", ".join(str(i) for i in sorted(settings.admins - settings.allowed_chats))
+        logger.warning("admins %s cannot /reload in a private chat: their ids are not in the allow-list", locked_out)
     application = build_application(settings, engine)
     try:
         return asyncio.run(_serve(application, settings, journal, pending))

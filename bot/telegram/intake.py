@@ -194,11 +194,12 @@ async def poll(intake: Intake, *, timeout: float, allowed_updates: list[str]) ->
     except TelegramError as exc:
         logger.warning("deleteWebhook failed (%s); polling anyway", describe(exc))
     offset: int | None = None  # the first call gets Telegram's oldest unconfirmed update
+    seconds = max(1, round(timeout))  # whole seconds for Telegram; 0 would poll in a tight loop
     failures = 0
     while True:
         await intake.lanes.room()
         try:
-            updates = await bot.get_updates(offset=offset, timeout=int(timeout), allowed_updates=allowed_updates)
+            updates = await bot.get_updates(offset=offset, timeout=seconds, allowed_updates=allowed_updates)
         except InvalidToken:
             raise
         except RetryAfter as exc:

@@ -19,6 +19,7 @@ import copy
 import json
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 from typing import Any
@@ -38,16 +39,12 @@ class DataDirError(OSError):
 
 
 def prepare_data_dir(directory: Path) -> None:
-    """Create the directory (0700), tighten it and its files if they are ours, and prove it is writable."""
+    """Create the directory (0700), tighten it and its files, and prove it is writable."""
     if directory.exists() and not directory.is_dir():
         raise DataDirError(f"data directory {directory} is not a directory")
     try:
         directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        if directory.stat().st_uid == os.getuid():
-            os.chmod(directory, DIR_MODE)
-            for child in directory.iterdir():
-                if child.is_file() and not child.is_symlink():
-                    os.chmod(child, FILE_MODE)
+        _tighten(directory)
         probe = directory / f".write-test.{os.getpid()}"
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
         try:
@@ -55,10 +52,22 @@ def prepare_data_dir(directory: Path) -> None:
         finally:
             os.close(fd)
             probe.unlink()
-    except DataDirError:
-        raise
     except OSError as exc:
         raise DataDirError(f"cannot write to data directory {directory}: {exc.strerror or exc}") from None
+
+
+def _tighten(directory: Path) -> None:
+    """0700 for the directory and 0600 for its files (an older version wrote 0755/0644); a warning where
+    that is not allowed (a volume owned by someone else): the bot can still run, the operator should know."""
+    paths = [directory, *(p for p in directory.iterdir() if p.is_file() and not p.is_symlink())]
+    for path in paths:
+        want = DIR_MODE if path == directory else FILE_MODE
+        try:
+            if stat.S_IMODE(path.stat().st_mode) & ~want:
+                os.chmod(path, want)
+        except OSError as exc:
+            logger.warning("cannot make %s private (%s): other users of this machine may read it", path,
+                           exc.strerror or exc)
 
 
 def write_private(path: Path, payload: bytes) -> None:
