@@ -89,6 +89,10 @@ CASES = {
 }
 
 
+# `run` formats the first problem the same way whatever it is; two cases show it (a process each).
+RUN_TOO = {"entry-id-is-a-list", "5000-nested-brackets"}
+
+
 def broken_dir(tmp_path: Path, name: str) -> tuple[Path, str]:
     """A valid personas directory with one case applied; returns it and the `FILE:LINE: what` expected."""
     case = CASES[name]
@@ -113,6 +117,8 @@ def test_validate_and_run_report_file_line_and_exit_2(tmp_path: Path, name: str,
     assert main(["validate", str(directory)]) == 2
     err = capsys.readouterr().err
     assert any(line.startswith(expected) for line in err.splitlines()), (expected, err)
+    if name not in RUN_TOO:
+        return
     run = cli("run", "--personas", str(directory), "--api-base-url", "http://127.0.0.1:9", "--data-dir",
               str(tmp_path / "data"), env={"TELEGRAM_BOT_TOKEN": TOKEN})
     assert run.returncode == 2

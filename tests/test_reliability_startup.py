@@ -110,7 +110,7 @@ async def test_the_policy_is_logged_and_the_data_directory_is_private(
                      env={"PERSONA_BOT_ALLOWED_CHATS": str(member), "PERSONA_BOT_ADMINS": str(member)})
     await bot.start()
     try:
-        await server.wait_call("getUpdates", 0, timeout=30)
+        await server.wait_for(lambda: server.polls_waiting > 0, 30, what="the bot to poll")
         mark = server.mark()
         await server.send_text(STRANGER, "/start")
         await server.send_text(member, "/expert 丁磊")
@@ -126,3 +126,21 @@ async def test_the_policy_is_logged_and_the_data_directory_is_private(
     assert files == ["chats.json", "updates.jsonl"]
     assert {stat.S_IMODE((data / f).stat().st_mode) for f in files} == {0o600}
     assert "Traceback" not in log and SECRET not in log
+
+
+async def test_telegram_unreachable_at_start_is_waited_out(
+    server: BotApiServer, tiny_personas_dir: Path, tmp_path: Path
+) -> None:
+    await server.pause(3)  # the bot starts during an outage
+    bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data")
+    await bot.start()
+    try:
+        await server.wait_for(lambda: server.listening, 10, what="the server to come back")
+        await server.wait_for(lambda: server.polls_waiting > 0, 60, what="the bot to poll")
+        mark = server.mark()
+        await server.send_text(STRANGER, "/help")
+        assert (await server.next_message(STRANGER, mark)).text.startswith("使用说明")
+    finally:
+        assert await bot.stop() == 0
+    log = bot.output()
+    assert "getMe failed (NetworkError" in log and "Traceback" not in log and SECRET not in log
