@@ -176,7 +176,9 @@ async def test_sigterm_does_not_drain_the_backlog_and_the_rest_is_answered_after
     await start(bot, server)
     try:
         await traffic.send(chats, backlog // len(chats), "t")
-        await server.wait_for(lambda: len(bot_journal(tmp_path)) >= backlog, what="every update journaled")
+        # confirmed to Telegram means journaled: from here on the whole backlog is in the bot's journal
+        await server.wait_for(lambda: server.pending_updates == 0, what="every update fetched and confirmed")
+        assert len(bot_journal(tmp_path)) >= backlog
         await server.wait_for(lambda: traffic.answered() >= 30, what="30 answers")
         assert await bot.stop(signal.SIGTERM, timeout=10) == 0  # not killed after the 10 s grace
         at_stop = traffic.answered()

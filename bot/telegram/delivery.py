@@ -1,6 +1,6 @@
 """Bot API calls that survive Telegram's bad minutes: flood control, 429s, 5xx, resets, timeouts.
 
-Every call except getUpdates (PTB's polling loop retries that itself) passes through the rate
+Every call except getUpdates (intake.poll retries that itself) passes through the rate
 limiter, so that is where a reply is kept alive until it is delivered: AIORateLimiter's
 throttling (30 calls a second overall, 20 a minute per group), then
 
@@ -12,9 +12,9 @@ throttling (30 calls a second overall, 20 a minute per group), then
 - anything else (400 Bad Request, 403 blocked by the user, ...) is final: sending again cannot help.
 
 Each failure is one log line naming the method and chat; no traceback, the causes are expected.
-getUpdates goes through `PollingRequest`, which only logs each failure in one line (PTB reports
-timeouts and flood waits of the polling loop nowhere above DEBUG); PTB's loop polls again, and
-an update is confirmed only by the next poll, so none is lost.
+getUpdates goes through `PollingRequest`, which only logs each failure in one line; intake.poll
+polls again after a pause, and an update is confirmed only by a later poll once it is journaled,
+so none is lost.
 
 A read timeout is ambiguous (Telegram may have delivered the message and answered too late); it
 is retried like the others, so a rare duplicate is preferred to a lost answer.

@@ -233,6 +233,11 @@ class BotApiServer:
                 recent = [f"{c.method} {c.status}" for c in self.calls[-8:] if c.method != "getUpdates"]
                 raise AssertionError(f"timed out after {timeout}s waiting for {what}; recent calls: {recent}") from None
 
+    @property
+    def pending_updates(self) -> int:
+        """Updates Telegram still holds for the bot: not yet fetched, or fetched and not confirmed by an offset."""
+        return len(self._updates)
+
     def mark(self) -> int:
         """A point in time: pass it as `since` to see only what the bot did afterwards."""
         return len(self.calls)
