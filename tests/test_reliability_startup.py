@@ -144,3 +144,18 @@ async def test_telegram_unreachable_at_start_is_waited_out(
         assert await bot.stop() == 0
     log = bot.output()
     assert "getMe failed (NetworkError" in log and "Traceback" not in log and SECRET not in log
+
+
+async def test_a_webhook_port_in_use_is_one_line(server: BotApiServer, tiny_personas_dir: Path, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data")
+        bot.argv += ["--webhook-url", f"https://bot.example.org:{port}/hook", "--port", str(port)]
+        await bot.start()
+        assert await exit_code(bot) == 2
+    assert stderr_lines(bot)[-1] == f"persona-bot: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "Traceback" not in bot.output()

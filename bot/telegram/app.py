@@ -60,6 +60,10 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 
+class StartError(Exception):
+    """Something the bot needs at start is not there (a port to listen on); one line for the operator."""
+
+
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `persona-bot run`. The token comes from TELEGRAM_BOT_TOKEN or ./.env only."""
     parser.add_argument("--personas", metavar="DIR", help="personas directory (default: the shipped one)")
@@ -184,6 +188,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     except InvalidToken:
         print("persona-bot: Telegram rejected the token (check TELEGRAM_BOT_TOKEN)", file=sys.stderr)
         return EXIT_CONFIG
+    except StartError as exc:
+        print(f"persona-bot: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
     except TelegramError as exc:
         print(redactor.redact(f"persona-bot: Telegram error: {exc}"), file=sys.stderr)
         return EXIT_FAILED
@@ -272,6 +279,9 @@ async def _start_webhook(application: Application, settings: Settings,  # type: 
         logger.info("webhook secret: none set (%s), using a random one for this run", WEBHOOK_SECRET_ENV)
     server = WebhookServer(intake, listen=settings.listen, port=settings.port,
                            path=urlparse(settings.webhook_url).path, secret=secret)
-    await server.start()
+    try:
+        await server.start()
+    except OSError as exc:
+        raise StartError(f"cannot listen on {settings.listen}:{settings.port}: {exc.strerror or exc}") from None
     await application.bot.set_webhook(settings.webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
     return server
