@@ -76,6 +76,13 @@ def cmd_add_source(args: argparse.Namespace) -> int:
     return run_from_args(args)
 
 
+def cmd_fit(args: argparse.Namespace) -> int:
+    from bot.matching.fit import run
+    from bot.matching.scoring import WEIGHTS
+
+    return run(args.tune, args.out or WEIGHTS, args.check)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from bot.ingest.build import load_sources
     from bot.model import load_personas
@@ -295,6 +302,13 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
 
     add_arguments(p)
     p.set_defaults(func=cmd_add_source)
+
+    p = sub.add_parser("fit", help="refit the scoring model from eval/tune.yaml (needs scipy: pip install .[fit])")
+    p.add_argument("--tune", type=Path, default=Path(__file__).resolve().parents[1] / "eval" / "tune.yaml",
+                   metavar="FILE", help="the tune set (default: the checkout's eval/tune.yaml)")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="default: bot/matching/weights.json")
+    p.add_argument("--check", action="store_true", help="exit 1 unless FILE is what the tune set gives; write nothing")
+    p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("validate", help="check persona files; FILE:LINE for every problem")
     p.add_argument("path", nargs="?", type=Path, default=None)

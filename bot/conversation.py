@@ -382,7 +382,10 @@ class Conversation:
         answer = self.engine.answer(text.strip(), persona=persona, k=self.k)
         if answer.profile is not None and not answer.matches:
             return ExpertProfile(answer.profile, self.engine.topics(answer.profile))
-        return AnswerReply(answer, self._record(text.strip(), persona, answer))
+        record = self._record(text.strip(), persona, answer)
+        if answer.comparison is not None and answer.matches:  # several experts named, or "大家怎么看"
+            return CompareReply(answer.comparison)
+        return AnswerReply(answer, record)
 
     def topics(self, args: str, state: ChatState) -> Reply:
         """/topics [NAME]: topics of one expert (default: the current one) or of everyone."""

@@ -8,6 +8,7 @@ lower case. Stored quotes are never rewritten.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -80,6 +81,14 @@ class Tokenizer:
         everyday Chinese."""
         tok = self._ready()
         return int(self._base_freq.get(word, tok.FREQ.get(word, 0))) >= threshold
+
+    def specificity(self, word: str) -> float:
+        """How much a word says, 0-1, from its frequency in everyday Chinese (jieba's own
+        dictionary, before our terms were added): log(total / (freq + 1)) / log(total).
+        A word jieba has never seen (算力, 大模型, an English word) is 1.0; 用 is 0.37."""
+        tok = self._ready()
+        freq = int(self._base_freq.get(word, tok.FREQ.get(word, 0)))
+        return math.log(tok.total / (freq + 1)) / math.log(tok.total)
 
     def search_words(self, folded: str) -> list[str]:
         """Words and their sub-words (`人工智能` also gives `人工`, `智能`): for indexing entries."""

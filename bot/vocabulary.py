@@ -49,6 +49,10 @@ class Vocabulary:
     synonyms: tuple[tuple[str, ...], ...] = ()
     # People and organisations the experts mention (entities.yaml).
     entities: tuple[str, ...] = ()
+    # Words for a place in a source (opening, closing) and for each source format (context.yaml).
+    context: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Phrases that ask for a kind of answer, e.g. everyone's view (cues.yaml).
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -97,6 +101,8 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
         synonyms = tuple(_strings(group) for group in _read(corpus_dir / "synonyms.yaml") or [])
         named = _read(corpus_dir / "entities.yaml") or {}
         entities = tuple(name for names in named.values() for name in _strings(names))
+        context = {str(k): _strings(v) for k, v in (_read(corpus_dir / "context.yaml") or {}).items()}
+        cues = {str(k): _strings(v) for k, v in (_read(corpus_dir / "cues.yaml") or {}).items()}
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
-    return Vocabulary(topics, glossary, experts, synonyms, entities)
+    return Vocabulary(topics, glossary, experts, synonyms, entities, context, cues)

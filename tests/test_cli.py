@@ -62,7 +62,7 @@ def test_unknown_expert_names_the_closest_and_lists_all() -> None:
 
 
 def test_compare_json_shape() -> None:
-    data = json.loads(_run("compare", "丁磊", "沈向洋", "AI要不要监管", "--json").stdout)
+    data = json.loads(_run("compare", "丁磊", "沈向洋", "AI该不该立法监管", "--json").stdout)
     assert set(data) == {"query", "topic", "sides"}
     assert [s["persona"] for s in data["sides"]] == ["丁磊", "沈向洋"]
     assert data["topic"] == "safety"

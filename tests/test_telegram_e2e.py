@@ -164,7 +164,7 @@ async def test_group_chat(env: Env) -> None:
 
 
 async def test_inline_query(env: Env) -> None:
-    qid = await env.server.inline_query("监管", user=USER)
+    qid = await env.server.inline_query("人工智能需要监管吗", user=USER)
     answer = await env.server.inline_answer(qid)
     results = answer["results"]
     assert results and len(results) <= 50 and all(r["description"] for r in results)

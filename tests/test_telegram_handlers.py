@@ -235,7 +235,7 @@ async def test_no_answer_offers_suggestions_and_covered_by(bot: InProcessBot) ->
 
 
 async def test_inline_query_lists_answers_with_sources(bot: InProcessBot) -> None:
-    qid = await bot.server.inline_query("监管")
+    qid = await bot.server.inline_query("人工智能需要监管吗")
     await bot.pump()
     results = bot.server.inline_answers[qid]["results"]
     assert 1 <= len(results) <= 50 and len({r["id"] for r in results}) == len(results)

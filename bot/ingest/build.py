@@ -18,6 +18,7 @@ import jieba.analyse
 import yaml
 from pypinyin import lazy_pinyin
 
+from bot.ingest.alternates import check_targets, load_alternates
 from bot.ingest.clean import Repair, clean
 from bot.ingest.readers import Document, Dropped, read_file
 from bot.ingest.readers.model import BREAK
@@ -336,6 +337,7 @@ def ingest_all(corpus: Path) -> list[Ingested]:
 
 def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary | None = None) -> list[Persona]:
     vocab = vocabulary or load_vocabulary(corpus)
+    alternates = load_alternates(corpus)
     names = {fold(e.name): e for e in vocab.experts}
     collected: dict[str, dict[str, Any]] = {}
     for item in ingested:
@@ -365,6 +367,7 @@ def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary
                 answer=ex.answer,
                 topics=tags,
                 keywords=_keywords(ex.question, ex.answer),
+                alternates=[a.question for a in alternates.get(eid, [])],
                 source=source_id,
                 position=ex.position,
             )
@@ -383,6 +386,7 @@ def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary
                 topics={k: topics[k] for k in sorted(topics, key=lambda t: order.get(t, len(order)))},
             )
         )
+    check_targets(corpus, alternates, {e.id for p in personas for e in p.entries})
     return personas
 
 

@@ -8,42 +8,38 @@ entry covers enough of what was asked (MIN_COVERAGE); otherwise the user gets su
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import Index, release_build_memory
+from bot.matching import features
+from bot.matching.features import Retrieved, Texts
+from bot.matching.index import Index, IntArray, release_build_memory
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
+from bot.matching.scoring import Model
+from bot.matching.settings import Settings
 from bot.model import Entry, Persona, load_personas
 from bot.paths import default_corpus_dir, default_personas_dir
 from bot.text import Tokenizer, fold
 from bot.vocabulary import Vocabulary, load_vocabulary
 
-# Chosen on the dev eval (see README "Matching"): an answer is given only when one passage of
-# it covers at least this share of the question's weighted words, and at least two of them
-# (or a word no other entry uses, or the only word asked).
-MIN_COVERAGE = 0.15
-MIN_CONCEPTS = 2
-# Words used by a large share of entries (大模型, 人工智能) say little; they do not count
-# toward MIN_CONCEPTS being needed.
-INFORMATIVE_IDF = 1.0
-# How many BM25 candidates get the finer re-ranking.
-CANDIDATES = 25
-# Shares of the final score: coverage of the question by the best passage and by the whole
-# entry, BM25 of the best passage (relative to the best candidate), similarity to the question asked.
-W_PASSAGE, W_ENTRY, W_BM25, W_QUESTION = 0.45, 0.2, 0.2, 0.15
-# Literal overlap between the question and the answer text (a phrase quoted back), checked on
-# the best BM25 candidates only: it breaks near-ties, and folding answers is not free.
-W_ANSWER = 0.1
-LITERAL_CANDIDATES = 12
-_W_TOTAL = W_PASSAGE + W_ENTRY + W_BM25 + W_QUESTION + W_ANSWER  # scores stay within 0-100
 _FOLDED_CACHE = 4096
-MAX_SUGGESTIONS = 3
-MIN_SUGGESTED_SCORE = 23  # a near miss below this is too far off to suggest
+_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")  # as the index splits answers into passages
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One query's candidates (entry numbers, best first by the first stage) and their features."""
+
+    candidates: IntArray
+    features: npt.NDArray[np.float64]
+    found: Retrieved
 
 
 @dataclass(frozen=True)
@@ -68,23 +64,32 @@ class Engine:
     """Personas loaded once, indexed once; every query goes through here."""
 
     def __init__(self, personas: list[Persona], vocabulary: Vocabulary | None = None,
-                 stopwords: frozenset[str] = frozenset()) -> None:
+                 stopwords: frozenset[str] = frozenset(), model: Model | None = None,
+                 settings: Settings | None = None) -> None:
         self.personas = sorted(personas, key=lambda p: p.id)
         self.vocabulary = vocabulary or Vocabulary()
         self._docs = [_Doc(p, e, fold(e.question)) for p in self.personas for e in p.entries]
         self._by_entry = {d.entry.id: i for i, d in enumerate(self._docs)}
-        position = {p.id: i for i, p in enumerate(self.personas)}
-        self._persona_of = np.array([position[d.persona.id] for d in self._docs], dtype=np.int32)
+        self.model = model or Model.load()
+        self.settings = settings or Settings.load()
+        self._persona_position = {p.id: i for i, p in enumerate(self.personas)}
+        self._persona_of = np.array([self._persona_position[d.persona.id] for d in self._docs], dtype=np.int32)
         terms = [w for t in self.vocabulary.topics for w in (*t.keywords, *(s for g in t.synonyms for s in g))]
         terms += list(self.vocabulary.glossary.values())
         terms += [w for group in self.vocabulary.synonyms for w in group]
-        terms += [k for d in self._docs for k in d.entry.keywords]
+        # (entry keywords are not added: extract_tags invents words like 词来, 伟达 with its HMM)
         self.tokenizer = Tokenizer(terms)
         self.index = Index(
             [(d.question, fold(d.entry.answer)) for d in self._docs],
             self.tokenizer,
             stopwords,
         )
+        # Alternate questions pooled into one field per entry (pooling beat the best single one),
+        # and the entry's context (who speaks, where, at which point), each a one-passage document.
+        self.alternates = Index([(fold("。".join(d.entry.alternates)), "") for d in self._docs], self.tokenizer,
+                                stopwords)
+        self.context = Index([(fold(c), "") for c in _contexts(self._docs, self.vocabulary)], self.tokenizer,
+                             stopwords)
         release_build_memory()
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
@@ -94,8 +99,13 @@ class Engine:
             for p in self.personas
             for n in (p.id, p.name, p.name_simplified, p.pinyin, *p.aliases)
         }
-        # Folded answers are needed only for the few candidates of each query: cache, don't store.
-        self._folded_answer = lru_cache(maxsize=_FOLDED_CACHE)(lambda doc: fold(self._docs[doc].entry.answer))
+        # Folded texts are needed only for the few candidates of each query: cache, don't store.
+        self._texts = lru_cache(maxsize=_FOLDED_CACHE)(self._fold_texts)
+
+    def _fold_texts(self, doc_id: int) -> Texts:
+        doc = self._docs[doc_id]
+        return Texts(doc.question, fold(doc.entry.answer), tuple(fold(a) for a in doc.entry.alternates),
+                     frozenset(doc.entry.topics))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -131,7 +141,8 @@ class Engine:
         """The best recorded answers to `query`, or none with suggestions when not confident."""
         target = self._target(persona)
         q = self.analyzer.analyse(query)
-        allowed = [target] if target else list(q.personas)
+        # A name in the question overrides the chat's selected expert.
+        allowed = list(q.personas) if q.personas else ([target] if target else [])
         if q.namesake is not None and q.namesake_of is not None:
             expert = q.namesake_of
             note = f"这里的{expert.display_name}是{expert.role}，不是{q.namesake.who}。"
@@ -139,6 +150,11 @@ class Engine:
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None
             return Answer(query, target, [], self._suggest(q, allowed), profile=profile)
+        if len(q.personas) >= 2 or (q.everyone and not q.personas):
+            # "丁磊和沈为怎么看算力", "Ding Lei vs Harry Shum on X", "大家怎么看X": one answer per expert.
+            comparison = self._compare(list(q.personas), q) if q.personas else self._views(q)
+            firsts = [s.matches[0] for s in comparison.sides if s.matches]
+            return Answer(query, target, firsts, [] if firsts else self._suggest(q, allowed), comparison=comparison)
         ranked = self._rank(q, allowed)
         confident = [m for m, sure in ranked if sure][:k]
         if confident:
@@ -152,86 +168,98 @@ class Engine:
         near = [m for m, _ in ranked]
         return Answer(query, target, [], self._suggest(q, allowed, near), covered_by=covered_by)
 
-    def _rank(self, q: Query, allowed: list[Persona], named: bool = False) -> list[tuple[Match, bool]]:
-        """Candidates best first, each with whether it is confident enough to be given.
-
-        `named`: the user asked these experts by name for their view on a topic (compare), so
-        one shared topical word in a passage is enough; coverage is still required.
-        """
-        hits = self.index.search(q.concepts)
-        bm25 = hits.bm25
+    def scored(self, q: Query, allowed: list[Persona]) -> Scored:
+        """First stage (BM25 over answers and alternates) picks candidates; the features and the
+        fitted model score them. `fit` reads the same features, so training sees what serving does."""
+        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
+                          self.context.search(q.concepts))
+        first = features.first_stage(found)
         if allowed:
-            wanted = [i for i, p in enumerate(self.personas) if p.id in {a.id for a in allowed}]
-            mask = np.isin(self._persona_of, wanted)
-            bm25 = np.where(mask, bm25, 0)
-        pool = np.flatnonzero(bm25 > 0)
-        if not len(pool):
+            wanted = np.array(sorted(self._persona_position[p.id] for p in allowed), dtype=np.int32)
+            first = np.where(np.isin(self._persona_of, wanted), first, 0)
+        hit = np.flatnonzero(first > 0)
+        if len(hit) > self.settings.candidates:
+            hit = hit[np.argpartition(-first[hit], self.settings.candidates - 1)[: self.settings.candidates]]
+        pool: IntArray = hit[np.argsort(-first[hit], kind="stable")].astype(np.int32)
+        named = {p.id for p in q.personas}
+        x = features.build(
+            q, pool, found, self._texts,
+            named=[self._docs[int(i)].persona.id in named for i in pool],
+            common=[self.tokenizer.is_common(c.text) for c in q.concepts],
+        )
+        return Scored(pool, x, found)
+
+    def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
+        """Candidates best first, each with whether its probability reaches the threshold."""
+        scored = self.scored(q, allowed)
+        if not len(scored.candidates):
             return []
-        if len(pool) > CANDIDATES:
-            pool = pool[np.argpartition(-bm25[pool], CANDIDATES - 1)[:CANDIDATES]]
-        top = pool[np.argsort(-bm25[pool], kind="stable")]
-        best = float(bm25[top[0]])
-        similarity = process.cdist([q.remainder], [self._docs[i].question for i in top],
-                                   scorer=fuzz.partial_token_set_ratio, workers=1)[0]
-        literal = np.zeros(len(top), dtype=np.float32)
-        literal[:LITERAL_CANDIDATES] = process.cdist(
-            [q.remainder], [self._folded_answer(int(i)) for i in top[:LITERAL_CANDIDATES]],
-            scorer=fuzz.partial_ratio, workers=1)[0]
-        # A specific word (rare in everyday Chinese) that only one entry uses points at that entry.
-        unique = {i for i, c in enumerate(q.concepts)
-                  if len(hits.matched[i]) == 1 and not self.tokenizer.is_common(c.text)}
-        # Which concepts hit each candidate: one vectorised membership test per concept.
-        hit_by_concept = [np.isin(top, ids) for ids in hits.matched]
-        informative = sum(self.index.concept_weight(c) >= INFORMATIVE_IDF for c in q.concepts)
-        needed = 1 if named else max(1, min(MIN_CONCEPTS, informative))
-        # A question with words beyond names must match one of them: who someone is married to
-        # is not answered by a passage that merely names them.
-        needed_topical = 1 if any(not c.entity for c in q.concepts) else 0
+        probability = self.model.probability(scored.features)
+        confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
+        order = np.argsort(-probability, kind="stable")
         matches = []
-        for rank, doc_id in enumerate(top):
-            score = 100 / _W_TOTAL * (W_PASSAGE * float(hits.passage_coverage[doc_id])
-                           + W_ENTRY * float(hits.entry_coverage[doc_id])
-                           + W_BM25 * float(bm25[doc_id]) / best
-                           + W_QUESTION * float(similarity[rank]) / 100
-                           + W_ANSWER * float(literal[rank]) / 100)
+        for row in order:
+            doc_id = int(scored.candidates[row])
             doc = self._docs[doc_id]
-            terms = tuple(c.text for c, hit in zip(q.concepts, hit_by_concept, strict=True) if hit[rank])
+            p = float(probability[row])
+            terms = tuple(c.text for c, ids in zip(q.concepts, scored.found.answers.matched, strict=True)
+                          if doc_id in ids)
             topics = tuple(t for t in doc.entry.topics if t in q.topics)
-            hit_unique = any(hit_by_concept[i][rank] for i in unique)
-            enough = (hits.passage_concepts[doc_id] >= needed or hit_unique) and (
-                hits.passage_topical[doc_id] >= needed_topical)
-            sure = bool(hits.passage_coverage[doc_id] >= MIN_COVERAGE and enough)
-            matches.append((Match(doc.persona, doc.entry, round(score, 1), terms, topics), sure))
-        matches.sort(key=lambda pair: -pair[0].score)
+            why = self.model.contributions(scored.features[row])
+            part = self._part(doc_id, int(scored.found.answers.best_passage[doc_id]))
+            sure = float(confidence[row])
+            matches.append((Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part),
+                            sure >= self.model.threshold))
         return matches
+
+    def candidate(self, doc_id: int) -> tuple[Persona, Entry]:
+        """The expert and entry behind a candidate number of `scored`."""
+        doc = self._docs[doc_id]
+        return doc.persona, doc.entry
+
+    def _part(self, doc_id: int, passage: int) -> str | None:
+        """The sentences of a long answer that matched (None: the question, or a short answer)."""
+        window = self.index.window(doc_id, passage)
+        answer = self._docs[doc_id].entry.answer
+        if window is None or len(answer) <= self.settings.whole_answer_chars:
+            return None
+        sentences = [m.group() for m in _SENTENCE.finditer(answer) if m.group().strip()]
+        return "".join(sentences[window[0] : window[1]]).strip() or None
 
     def _suggest(self, q: Query, allowed: list[Persona], ranked: list[Match] | None = None) -> list[Suggestion]:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""
         out: list[Suggestion] = []
         for match in ranked or []:
-            if len(out) == MAX_SUGGESTIONS or match.score < MIN_SUGGESTED_SCORE:
+            if len(out) == self.settings.max_suggestions or match.probability < self.settings.min_suggested_probability:
                 break
             out.append(Suggestion(match.entry.question[:60], match.entry.topics[0], match.persona.id))
-        if len(out) < MAX_SUGGESTIONS:
+        if len(out) < self.settings.max_suggestions:
             for topic in self.topics(allowed[0] if len(allowed) == 1 else None):
                 if all(s.topic != topic.id for s in out) and (not q.topics or topic.id in q.topics or len(out) < 1):
                     out.append(Suggestion(topic.label, topic.id, allowed[0].id if len(allowed) == 1 else None))
-                if len(out) == MAX_SUGGESTIONS:
+                if len(out) == self.settings.max_suggestions:
                     break
         return out
 
     def compare(self, a: str | Persona, b: str | Persona, query: str) -> Comparison:
-        """Each expert's best answer on the query's topic; the same topic where both have one."""
+        """Each expert's own best answer to the question itself, side by side (a side is empty
+        when that expert said nothing confident on it)."""
         pa, pb = self._target(a), self._target(b)
         assert pa is not None and pb is not None
-        q = self.analyzer.analyse(query)
-        sides = [[m for m, sure in self._rank(q, [p], named=True) if sure] for p in (pa, pb)]
-        topic = _shared_topic(sides[0], sides[1], q.topics)
-        picked = []
-        for matches in sides:
-            on_topic = [m for m in matches if topic in m.entry.topics] if topic else []
-            picked.append((on_topic or matches)[:1])
-        return Comparison(query, topic, [Side(pa, picked[0]), Side(pb, picked[1])])
+        return self._compare([pa, pb], self.analyzer.analyse(query))
+
+    def _compare(self, personas: list[Persona], q: Query) -> Comparison:
+        sides = [Side(p, [m for m, sure in self._rank(q, [p]) if sure][:1]) for p in personas]
+        return Comparison(q.text, q.topics[0] if q.topics else None, sides)
+
+    def _views(self, q: Query) -> Comparison:
+        """"大家怎么看X": every expert with a confident answer, most confident first."""
+        best: dict[str, Match] = {}
+        for m, sure in self._rank(q, []):
+            if sure and m.persona.id not in best:
+                best[m.persona.id] = m
+        views = list(best.values())[: self.settings.max_views]
+        return Comparison(q.text, q.topics[0] if q.topics else None, [Side(m.persona, [m]) for m in views])
 
     # Browsing
 
@@ -274,14 +302,22 @@ class Engine:
         return found.zh if found else topic
 
 
-def _shared_topic(a: list[Match], b: list[Match], asked: tuple[str, ...]) -> str | None:
-    """The topic both experts answered on, preferring what was asked, then the best pair."""
-    topics_a = [t for m in a[:3] for t in m.entry.topics]
-    topics_b = {t for m in b[:3] for t in m.entry.topics}
-    shared = [t for t in dict.fromkeys(topics_a) if t in topics_b]
-    for topic in asked:
-        if topic in shared:
-            return topic
-    if shared:
-        return shared[0]
-    return asked[0] if asked else None
+def _contexts(docs: list[_Doc], vocabulary: Vocabulary) -> list[str]:
+    """Per entry: the speaker's name and role, the outlet, the source's format, and whether it
+    opens or closes its source (the first or last question asked, the first or last section)."""
+    words = vocabulary.context
+    turns: dict[str, list[tuple[int, str]]] = {}
+    for d in docs:
+        turns.setdefault(d.entry.source, []).append((d.entry.position, d.question))
+    first = {src: min(items)[1] for src, items in turns.items()}
+    last = {src: max(items)[1] for src, items in turns.items()}
+    out = []
+    for d in docs:
+        source = d.persona.source(d.entry.source)
+        parts = [d.persona.role, source.outlet, *words.get(source.format, ())]
+        if d.question == first[d.entry.source]:
+            parts += words.get("opening", ())
+        if d.question == last[d.entry.source]:
+            parts += words.get("closing", ())
+        out.append(" ".join(parts))
+    return out

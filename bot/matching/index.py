@@ -62,6 +62,15 @@ class Hits:
     passage_topical: FloatArray  # how many of them are not mere names (entities)
     entry_coverage: FloatArray
     matched: list[IntArray]  # per concept: the entries where it hit (for explaining why)
+    # Coverage again, each concept weighted also by how rare it is in everyday Chinese
+    # (Tokenizer.specificity): 怎么办/不够/用 count for little, 芯片/算力 for much.
+    specific_coverage: FloatArray
+    entry_specific_coverage: FloatArray
+    # Per concept: its weight times its specificity, i.e. how much it says about what is asked.
+    concept_import: FloatArray
+    best_passage: IntArray  # per entry: the passage (global number) with the highest coverage, -1 if none
+    total_weight: float  # sum of the query's concept weights: BM25 divided by it is comparable across queries
+    max_weight: float  # the largest weight any concept can have in this index (a word no entry uses)
 
 
 class Index:
@@ -84,6 +93,7 @@ class Index:
                 parents.append(entry)
                 passage += 1
         self._parent: IntArray = np.frombuffer(parents, dtype=np.int32).copy()
+        self._first: IntArray = np.searchsorted(self._parent, np.arange(self.size)).astype(np.int32)
         self.passages = passage
         term_ids = np.frombuffer(terms, dtype=np.int32)
         passage_ids = np.frombuffer(passages, dtype=np.int32)
@@ -116,7 +126,12 @@ class Index:
         self._pinyin: dict[str, list[str]] | None = None
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
-        """Tokens of the question, then of each window of WINDOW sentences (each sentence cut once)."""
+        """Tokens of the question, then of each window of WINDOW sentences (each sentence cut once).
+
+        A document with no answer (the pooled alternate questions, a speaker's role) is one passage.
+        """
+        if not answer:
+            return [self._doc_tokens(question)]
         sentences = [self._doc_tokens(s) for s in _SENTENCE.findall(answer) if s.strip()] or [self._doc_tokens(answer)]
         windows = [
             [t for sentence in sentences[i : i + WINDOW] for t in sentence]
@@ -126,6 +141,14 @@ class Index:
 
     def _doc_tokens(self, folded: str) -> list[str]:
         return [t for t in self.tokenizer.search_words(folded) if t not in self.stopwords]
+
+    def window(self, entry: int, passage: int) -> tuple[int, int] | None:
+        """Which sentences of the entry's answer a passage is: (first, past last), or None when
+        it is the question (or the whole of a one-passage field)."""
+        local = int(passage) - int(self._first[entry])
+        if passage < 0 or local <= 0:
+            return None
+        return local - 1, local - 1 + WINDOW
 
     def __contains__(self, term: str) -> bool:
         return term in self._ids
@@ -182,38 +205,56 @@ class Index:
         p_cover = np.zeros(self.passages, dtype=np.float32)
         p_count = np.zeros(self.passages, dtype=np.float32)
         p_topical = np.zeros(self.passages, dtype=np.float32)
+        p_specific = np.zeros(self.passages, dtype=np.float32)
         e_cover = np.zeros(self.size, dtype=np.float32)
+        e_specific = np.zeros(self.size, dtype=np.float32)
+        importance = np.zeros(len(concepts), dtype=np.float32)
         matched: list[IntArray] = []
-        total = 0.0
+        total = total_specific = 0.0
         touched = np.zeros(self.passages, dtype=bool)
-        for concept in concepts:
+        for n, concept in enumerate(concepts):
             weight = self.concept_weight(concept)
+            specificity = self.tokenizer.specificity(concept.text)
             total += weight
+            total_specific += weight * specificity
+            importance[n] = weight * specificity
             ids, weights, credit = self._postings(concept, weight)
             p_bm25[ids] += weights
             p_cover[ids] += credit
+            p_specific[ids] += credit * np.float32(specificity)
             p_count[ids] += 1
             if not concept.entity:
                 p_topical[ids] += 1
             entries, starts = _groups(self._parent[ids])
             if len(entries):
-                e_cover[entries] += np.maximum.reduceat(credit, starts)
+                best_credit = np.maximum.reduceat(credit, starts)
+                e_cover[entries] += best_credit
+                e_specific[entries] += best_credit * np.float32(specificity)
             matched.append(entries)
             touched[ids] = True
         bm25 = np.zeros(self.size, dtype=np.float32)
         cover = np.zeros(self.size, dtype=np.float32)
         count = np.zeros(self.size, dtype=np.float32)
         topical = np.zeros(self.size, dtype=np.float32)
+        specific = np.zeros(self.size, dtype=np.float32)
+        best_passage = np.full(self.size, -1, dtype=np.int32)
         hit = np.flatnonzero(touched)
         if len(hit):
             entries, starts = _groups(self._parent[hit])
-            stacked = np.stack((p_bm25[hit], p_cover[hit], p_count[hit], p_topical[hit]))
+            stacked = np.stack((p_bm25[hit], p_cover[hit], p_count[hit], p_topical[hit], p_specific[hit]))
             best = np.maximum.reduceat(stacked, starts, axis=1)
-            bm25[entries], cover[entries], count[entries], topical[entries] = best
+            bm25[entries], cover[entries], count[entries], topical[entries], specific[entries] = best
+            # The passage that covers most of the question, to say which part of a long answer matched.
+            order = np.lexsort((-p_cover[hit], self._parent[hit]))
+            best_passage[entries] = hit[order][starts]
         if total:
             cover /= np.float32(total)
             e_cover /= np.float32(total)
-        return Hits(bm25, cover, count, topical, e_cover, matched)
+        if total_specific:
+            specific /= np.float32(total_specific)
+            e_specific /= np.float32(total_specific)
+        return Hits(bm25, cover, count, topical, e_cover, matched, specific, e_specific, importance, best_passage,
+                    total, self.max_idf)
 
     # Spelling help: only for words no entry uses.
 

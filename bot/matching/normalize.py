@@ -42,6 +42,8 @@ class Query:
     namesake_of: Persona | None = None  # the expert whose famous namesake was asked about
     remainder: str = ""  # the folded question without names, after translation
     corrections: dict[str, str] = field(default_factory=dict)
+    said: str = ""  # the folded question without names, as typed (before translation)
+    everyone: bool = False  # asks what all the experts think (cues.yaml)
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -66,6 +68,7 @@ class QueryAnalyzer:
                     names.setdefault(fold(alias), persona)
         self._names = sorted(((n, _phrase_pattern(n), p) for n, p in names.items()), key=lambda x: -len(x[0]))
         self._entities = frozenset(fold(e) for e in vocab.entities)
+        self._everyone = tuple(fold(c) for c in vocab.cues.get("everyone", ()))
         self._namesakes = {
             fold(e.name): e.namesake for e in vocab.experts if e.namesake is not None
         }
@@ -106,11 +109,13 @@ class QueryAnalyzer:
             candidate = self._namesakes.get(persona.name_simplified)
             if candidate and any(fold(cue) in folded for cue in candidate.cues):
                 namesake, namesake_of = candidate, persona
+        said = rest
         rest, originals = self._translate(rest)
         concepts, corrections = self._concepts(rest, originals)
         topics = self._topics(concepts)
+        everyone = any(cue in folded for cue in self._everyone)
         return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, namesake_of, rest,
-                     corrections)
+                     corrections, said.strip(), everyone)
 
     def _take_names(self, folded: str) -> tuple[str, list[Persona]]:
         found: list[Persona] = []

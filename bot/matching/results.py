@@ -14,9 +14,12 @@ class Match:
 
     persona: Persona
     entry: Entry
-    score: float  # 0-100
+    score: float  # 0-100: how sure the model is that this expert answered it (100 x the gate's confidence)
     terms: tuple[str, ...] = ()  # query terms found in the entry
     topics: tuple[str, ...] = ()  # topics shared by query and entry
+    probability: float = 1.0  # the model's P(this is a right answer); 1.0 for an entry opened directly
+    features: dict[str, float] = field(default_factory=dict)  # each feature's share of the log-odds
+    part: str | None = None  # the sentences that matched, when the answer is longer than them
 
     @property
     def source(self) -> Source:
@@ -32,7 +35,9 @@ class Match:
             "answer": self.entry.answer,
             "score": round(self.score, 1),
             "topics": list(self.entry.topics),
-            "why": {"terms": list(self.terms), "topics": list(self.topics)},
+            "probability": round(self.probability, 4),
+            "part": self.part,
+            "why": {"terms": list(self.terms), "topics": list(self.topics), "features": self.features},
             "source": {"outlet": src.outlet, "title": src.title, "url": src.url, "date": src.date},
         }
 
@@ -63,6 +68,8 @@ class Answer:
     covered_by: list[Persona] = field(default_factory=list)
     # A plain-language remark for the user, e.g. that a namesake was asked about.
     note: str | None = None
+    # Set when the question named several experts or asked what everyone thinks: one side each.
+    comparison: Comparison | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -77,6 +84,8 @@ class Answer:
             data["covered_by"] = [p.display_name for p in self.covered_by]
         if self.note:
             data["note"] = self.note
+        if self.comparison is not None:
+            data["comparison"] = self.comparison.to_json()
         return data
 
 

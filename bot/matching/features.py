@@ -1,0 +1,184 @@
+"""One feature vector per candidate entry: everything the scoring model may weigh, and nothing else.
+
+Candidates come from a cheap first stage (BM25 over the answer passages plus the pooled
+alternate questions); only they get the costlier measures here, each computed for all of them
+in one batch (rapidfuzz `cdist`, numpy), never in a Python loop over the corpus. Every column
+is scaled to about 0-1 so the fitted weights read as "how much this counts".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from rapidfuzz import fuzz, process
+
+from bot.matching.index import K1, Hits, IntArray
+from bot.matching.normalize import Query
+from bot.text import has_cjk
+
+FloatMatrix = npt.NDArray[np.float64]
+
+# Measures also given as a lead over the best *other* candidate (positive only for the leader):
+# whether an entry is right depends on how it compares with the rest, not only on its own value.
+_LEADS = ("answer_bm25", "alternates_bm25", "passage_coverage", "alternates_coverage", "alternate_similarity",
+          "char_bigrams")
+
+# The columns, in order. The weights file names them too, so a model fitted on other
+# columns is refused at load time rather than silently misread.
+NAMES: tuple[str, ...] = (
+    "answer_bm25",  # BM25 of the best passage (question or 2-sentence window), / the query's maximum
+    "passage_coverage",  # IDF-weighted share of the query's words in the best passage
+    "specific_coverage",  # the same, each word also weighted by its rarity in everyday Chinese
+    "entry_coverage",  # share of the query's words anywhere in the entry
+    "entry_specific_coverage",  # the same, weighted also by rarity in everyday Chinese
+    "missing_import",  # the most telling word of the query that is nowhere in the entry or its alternates:
+    # its weight x specificity, / the largest possible weight (0 when every word is found)
+    "key_word_missing",  # the query's most telling word (weight x specificity; names only when there is
+    # nothing else) is nowhere in the entry or its alternates
+    "concept_share",  # share of the query's words (unweighted) in the best passage
+    "topical_missing",  # the query asks about more than names, and the passage holds only names
+    "alternates_bm25",  # BM25 against the entry's pooled alternate questions, / the query's maximum
+    "alternates_coverage",  # IDF-weighted share of the query's words among the alternates
+    "question_similarity",  # rapidfuzz partial ratio with the question the interviewer asked
+    "alternate_similarity",  # best rapidfuzz ratio with one alternate question
+    "answer_literal",  # rapidfuzz partial ratio with the answer: a phrase quoted back
+    "char_bigrams",  # share of the query's Chinese character pairs (as typed) found in the entry's texts
+    "topic_hit",  # the entry carries a topic the query's words belong to
+    "unique_hit",  # a specific word of the query that only this entry uses
+    "context_coverage",  # share of the query's words in the entry's context: the speaker's role, the outlet,
+    # the kind of source, its opening or closing (「华为那位嘉宾」, 「演讲开头」)
+    "named_expert",  # the query names this entry's expert
+    "query_words",  # how many words the query has, log-scaled: short queries need a closer match
+    *(f"{name}_lead" for name in _LEADS),
+)
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The folded texts of one entry that the features compare the query with."""
+
+    question: str
+    answer: str
+    alternates: tuple[str, ...]
+    topics: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """First-stage results for one query: BM25 and coverage over each field."""
+
+    answers: Hits
+    alternates: Hits
+    context: Hits
+
+
+def first_stage(found: Retrieved) -> npt.NDArray[np.float32]:
+    """The cheap score that picks candidates: normalised BM25 over answers, alternates and context."""
+    return _norm_bm25(found.answers) + _norm_bm25(found.alternates) + _norm_bm25(found.context)
+
+
+def _norm_bm25(hits: Hits) -> npt.NDArray[np.float32]:
+    top = np.float32(max(hits.total_weight, 1e-9) * (K1 + 1))
+    return hits.bm25 / top
+
+
+def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[int], Texts],
+          named: Sequence[bool], common: Sequence[bool]) -> FloatMatrix:
+    """The feature matrix, one row per candidate (in `candidates` order).
+
+    `named[i]`: the query names candidate i's expert. `common[j]`: concept j is an everyday word
+    (so a hit on it alone does not single an entry out).
+    """
+    a, alt, context = found.answers, found.alternates, found.context
+    n = len(candidates)
+    x = np.zeros((n, len(NAMES)), dtype=np.float64)
+    if not n:
+        return x
+    col = {name: i for i, name in enumerate(NAMES)}
+    x[:, col["answer_bm25"]] = _norm_bm25(a)[candidates]
+    x[:, col["passage_coverage"]] = a.passage_coverage[candidates]
+    x[:, col["specific_coverage"]] = a.specific_coverage[candidates]
+    x[:, col["entry_coverage"]] = a.entry_coverage[candidates]
+    x[:, col["entry_specific_coverage"]] = a.entry_specific_coverage[candidates]
+    if len(a.concept_import):
+        found_in = [np.isin(candidates, a.matched[j]) | np.isin(candidates, alt.matched[j])
+                    for j in range(len(query.concepts))]
+        missing = np.array([np.where(hit, 0.0, a.concept_import[j]) for j, hit in enumerate(found_in)])
+        x[:, col["missing_import"]] = missing.max(axis=0) / max(a.max_weight, 1e-9)
+        # Names say who, not what: the key word is the most telling one that is not a name.
+        topical = np.array([not c.entity for c in query.concepts])
+        key = int(np.argmax(np.where(topical, a.concept_import, -1) if topical.any() else a.concept_import))
+        x[:, col["key_word_missing"]] = ~found_in[key]
+    concepts = max(len(query.concepts), 1)
+    x[:, col["concept_share"]] = a.passage_concepts[candidates] / concepts
+    asks_topic = any(not c.entity for c in query.concepts)
+    x[:, col["topical_missing"]] = asks_topic & (a.passage_topical[candidates] == 0)
+    x[:, col["alternates_bm25"]] = _norm_bm25(alt)[candidates]
+    x[:, col["alternates_coverage"]] = alt.passage_coverage[candidates]
+    x[:, col["context_coverage"]] = context.passage_coverage[candidates]
+    said = query.remainder.strip()
+    rows = [texts(int(i)) for i in candidates]
+    if said:
+        x[:, col["question_similarity"]] = process.cdist(
+            [said], [t.question for t in rows], scorer=fuzz.partial_ratio, workers=1)[0] / 100
+        x[:, col["answer_literal"]] = process.cdist(
+            [said], [t.answer for t in rows], scorer=fuzz.partial_ratio, workers=1)[0] / 100
+        x[:, col["alternate_similarity"]] = _best_alternate(said, rows)
+        x[:, col["char_bigrams"]] = _bigram_share(query.said, rows)
+    asked = set(query.topics)
+    x[:, col["topic_hit"]] = [bool(t.topics & asked) for t in rows]
+    x[:, col["unique_hit"]] = _unique_hits(candidates, a, common)
+    x[:, col["named_expert"]] = named
+    x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
+    for name in _LEADS:
+        x[:, col[f"{name}_lead"]] = _lead(x[:, col[name]])
+    return x
+
+
+def _lead(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Each value minus the best value among the other candidates."""
+    if len(values) == 1:
+        return values.copy()
+    first, second = np.sort(values)[::-1][:2]
+    return np.asarray(values - np.where(values >= first, second, first), dtype=np.float64)
+
+
+def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]:
+    """Per candidate, the best ratio with any one of its alternates (one cdist over all of them)."""
+    flat = [q for t in rows for q in t.alternates]
+    out = np.zeros(len(rows), dtype=np.float64)
+    if not flat:
+        return out
+    scores = process.cdist([said], flat, scorer=fuzz.ratio, workers=1)[0] / 100
+    counts = np.array([len(t.alternates) for t in rows])
+    has = counts > 0
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
+    out[has] = np.maximum.reduceat(scores, starts)
+    return out
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1) if has_cjk(text[i]) and has_cjk(text[i + 1])}
+
+
+def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
+    wanted = _bigrams(said)
+    if not wanted:
+        return [0.0] * len(rows)
+    out = []
+    for t in rows:
+        text = " ".join((t.question, t.answer, *t.alternates))
+        out.append(sum(b in text for b in wanted) / len(wanted))
+    return out
+
+
+def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:
+    """1 where a specific (not everyday) word of the query hit this entry and no other."""
+    out = np.zeros(len(candidates), dtype=np.float64)
+    for entries, is_common in zip(hits.matched, common, strict=True):
+        if len(entries) == 1 and not is_common:
+            out[candidates == entries[0]] = 1
+    return out
