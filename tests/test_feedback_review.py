@@ -41,8 +41,9 @@ CLI = [sys.executable, "-m", "bot.cli"]
 LABELLED = Path(__file__).parent / "fixtures" / "feedback" / "questions.yaml"
 TUNE = ROOT / "eval" / "tune.yaml"
 
-THUMBS_DOWN = "中国大模型落后美国多少年"      # answered, but the user wanted 丁磊's view: 👎
-THUMBS_DOWN_OTHER = "中国的大模型比美国落后几年"  # another phrasing of it, never recorded
+THUMBS_DOWN = "中国大模型落后美国多少年"      # answered with 沈为's view of the gap, but it asks for a number
+THUMBS_DOWN_OTHER = "中国大模型比美国落后多少年"  # another phrasing of it, never recorded
+TIMELINE = "ding-lei-001-d269bd"              # 丁磊 on the gap and the catch-up timetable: the curator's pick
 UNANSWERED = "打工人怎么跟AI相处"             # no confident answer; 沈为 on jobs is the right one
 UNANSWERED_OTHER = "打工人该怎么跟AI相处呢"
 OUT_OF_SCOPE = "红烧肉怎么做才好吃"
@@ -238,14 +239,14 @@ def test_review_attach_decline_ingest_then_the_questions_answer(tmp_path: Path, 
         assert down["reasons"]["thumbs_down"] == 1 and len(down["candidates"]) == 3
         assert down["candidates"][0]["answered"] and down["candidates"][0]["entry_id"] == \
             before[THUMBS_DOWN].matches[0].entry.id
-        target = down["candidates"][1]["entry_id"]  # the curator picks candidate 2
+        target = TIMELINE  # the curator types the entry id (it need not be among the candidates)
         asked = groups[UNANSWERED]
         assert asked["count"] == 3 and asked["reasons"]["unanswered"] == 3
         assert asked["phrasings"] == [{"text": UNANSWERED, "count": 3}]  # "？" is the same phrasing
         pork = next(g for g in groups.values() if OUT_OF_SCOPE in {p["text"] for p in g["phrasings"]})
         assert pork["count"] == 2
 
-        for args in (["--attach", down["id"], "2"], ["--attach", asked["id"], "1"],
+        for args in (["--attach", down["id"], TIMELINE], ["--attach", asked["id"], "1"],
                      ["--decline", pork["id"], "--note", "cooking"]):
             done = _cli("review", *args, "--corpus", str(corpus), "--tune", str(tune), env=env)
             assert done.returncode == 0, done.stderr
