@@ -145,7 +145,7 @@ def test_compare_gives_each_experts_answer_on_the_same_topic(engine: Engine) -> 
 
 
 def test_compare_side_is_empty_when_that_expert_never_spoke_of_it(engine: Engine) -> None:
-    result = engine.compare("沈为", "安筱鹏", "英伟达股价为什么涨")
+    result = engine.compare("沈为", "安筱鹏", "AI会不会造成大量失业")
     assert result.sides[0].matches and not result.sides[1].matches
 
 

@@ -121,7 +121,7 @@ class Engine:
         exact = self._by_name.get(fold(name).replace(" ", ""))
         if exact is not None:
             return exact
-        found = self.analyzer.analyse(name).personas
+        found = self.analyzer.names_in(name)
         if len(found) == 1:
             return found[0]
         choices = {p.id: f"{p.name_simplified} {p.pinyin} {' '.join(p.aliases)}" for p in self.personas}

@@ -36,6 +36,8 @@ NAMES: tuple[str, ...] = (
     "entry_specific_coverage",  # the same, weighted also by rarity in everyday Chinese
     "missing_import",  # the most telling word of the query that is nowhere in the entry or its alternates:
     # its weight x specificity, / the largest possible weight (0 when every word is found)
+    "unknown_share",  # share of the query's import carried by words no entry or alternate uses at all:
+    # what nobody here spoke of (the same for every candidate, so it weighs against the null option)
     "key_word_missing",  # the query's most telling word (weight x specificity; names only when there is
     # nothing else) is nowhere in the entry or its alternates
     "concept_share",  # share of the query's words (unweighted) in the best passage
@@ -108,6 +110,8 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
                     for j in range(len(query.concepts))]
         missing = np.array([np.where(hit, 0.0, a.concept_import[j]) for j, hit in enumerate(found_in)])
         x[:, col["missing_import"]] = missing.max(axis=0) / max(a.max_weight, 1e-9)
+        unknown = [not len(a.matched[j]) and not len(alt.matched[j]) for j in range(len(query.concepts))]
+        x[:, col["unknown_share"]] = float(a.concept_import[unknown].sum() / max(a.concept_import.sum(), 1e-9))
         # Names say who, not what: the key word is the most telling one that is not a name.
         topical = np.array([not c.entity for c in query.concepts])
         key = int(np.argmax(np.where(topical, a.concept_import, -1) if topical.any() else a.concept_import))

@@ -67,6 +67,9 @@ class QueryAnalyzer:
                 if len(fold(alias)) >= 2:
                     names.setdefault(fold(alias), persona)
         self._names = sorted(((n, _phrase_pattern(n), p) for n, p in names.items()), key=lambda x: -len(x[0]))
+        # Chinese names as they sound, surname kept: 周亚玲 and 安小鹏 are 周亚灵 and 安筱鹏 misspelt.
+        self._sounds = [(fold(p.name_simplified), p) for p in personas if len(fold(p.name_simplified)) >= 2
+                        and has_cjk(p.name_simplified)]
         self._entities = frozenset(fold(e) for e in vocab.entities)
         self._everyone = tuple(fold(c) for c in vocab.cues.get("everyone", ()))
         self._namesakes = {
@@ -117,13 +120,41 @@ class QueryAnalyzer:
         return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, namesake_of, rest,
                      corrections, said.strip(), everyone)
 
+    def names_in(self, text: str) -> list[Persona]:
+        """Experts named exactly (any alias, either script) in `text`; no sound-alikes: picking
+        an expert by a name that only sounds like theirs is a question to ask the user."""
+        return self._take_exact_names(fold(text))[1]
+
     def _take_names(self, folded: str) -> tuple[str, list[Persona]]:
+        folded, found = self._take_exact_names(folded)
+        folded, misspelt = self._take_sound_alike_names(folded)
+        found += [p for p in misspelt if p not in found]
+        return folded, found
+
+    def _take_exact_names(self, folded: str) -> tuple[str, list[Persona]]:
         found: list[Persona] = []
         for _, pattern, persona in self._names:
             if pattern.search(folded):
                 folded = pattern.sub(" ", folded)
                 if persona not in found:
                     found.append(persona)
+        return folded, found
+
+    def _take_sound_alike_names(self, folded: str) -> tuple[str, list[Persona]]:
+        """A name written with the right surname and sound-alike given name (pinyin, no tones)."""
+        from pypinyin import lazy_pinyin
+
+        found: list[Persona] = []
+        for name, persona in self._sounds:
+            sound = lazy_pinyin(name)
+            start = folded.find(name[0])
+            while start != -1:
+                window = folded[start : start + len(name)]
+                if len(window) == len(name) and has_cjk(window) and lazy_pinyin(window) == sound:
+                    folded = folded[:start] + " " + folded[start + len(name) :]
+                    if persona not in found:
+                        found.append(persona)
+                start = folded.find(name[0], start + 1)
         return folded, found
 
     def _translate(self, text: str) -> tuple[str, dict[str, list[str]]]:
