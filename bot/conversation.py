@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING
 from bot.matching import Answer, Comparison, Engine, Match, TopicCount, UnknownExpert
 from bot.matching.results import Side
 from bot.model import Persona
+from bot.paths import default_corpus_dir
+from bot.smalltalk import SmallTalk, is_english
 from bot.text import fold
 
 if TYPE_CHECKING:
@@ -53,7 +55,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("expert", "选定一位专家：/expert 名字"),
     ("all", "不限专家，向所有人提问"),
     ("topics", "按话题浏览：/topics [专家]"),
-    ("compare", "对比两位专家：/compare A B 问题"),
+    ("compare", "对比专家：/compare A和B 问题"),
     ("about", "数据来源与回答方式"),
     ("privacy", "记录了什么、保存多久"),
     ("help", "使用说明"),
@@ -64,6 +66,8 @@ COMMANDS: tuple[tuple[str, str], ...] = (
 _MAX_NAME_TOKENS = 3  # "Harry Shum", "Heung-Yeung Harry Shum"
 _CJK_NAME_LENGTHS = (4, 3, 2)  # Chinese names glued to the question: 欧阳明高 / 沈向洋 / 丁磊
 _NAME_SEPARATORS = frozenset({"vs", "vs.", "和", "与", "跟", "对比", "and", ",", "，", "、", "|"})
+_GLUED_SEPARATORS = ("和", "与", "跟", "、", "，", ",", "/")  # "丁磊和沈为": a separator glued to the name
+TOPIC_PAGE = 8  # topic buttons per /topics page
 
 
 @dataclass
@@ -128,15 +132,30 @@ class AllExperts:
 class AnswerReply:
     """A question answered (or not: `answer.matches` empty) with what to offer instead.
 
-    `record` is the recorded question's reference when the curator loop records (for 👍/👎)."""
+    `record` is the recorded question's reference when the curator loop records (for 👍/👎).
+    `english`: the question had no Chinese character, so labels and buttons are in English.
+    `entry_of`: suggestion text -> (entry id, its whole question), so its button opens exactly it."""
 
     answer: Answer
     record: str | None = None
+    english: bool = False
+    entry_of: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class CompareReply:
     comparison: Comparison
+    english: bool = False
+
+
+@dataclass(frozen=True)
+class SmallTalkReply:
+    """你好 / 谢谢 / who are you: a short friendly line and example questions to tap."""
+
+    kind: str
+    text: str
+    examples: list[str]
+    english: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,10 +170,11 @@ class ComparePicker:
 
 @dataclass(frozen=True)
 class TopicList:
-    """/topics: topics with entry counts, for everyone or one expert."""
+    """/topics: topics with entry counts, for everyone or one expert; `page` of TOPIC_PAGE buttons."""
 
     topics: list[TopicCount]
     persona: Persona | None = None
+    page: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,13 +185,20 @@ class TopicAnswer:
     label: str
     matches: list[Match]
     persona: Persona | None = None
+    index: int = 0  # the one shown; ◀ ▶ page through the others
 
 
 @dataclass(frozen=True)
 class EntryReply:
-    """One recorded answer by id (a button that refers back to an answer)."""
+    """One recorded answer by id (a button that refers back to an answer).
+
+    When paging through an expert's answers ("更多X的观点"), `origin` is the entry the paging
+    started from, `page` this one's number among the others (0-based) and `total` how many."""
 
     match: Match
+    origin: str | None = None
+    page: int = 0
+    total: int = 0
 
 
 @dataclass(frozen=True)
@@ -190,9 +217,14 @@ class Privacy(NoMore):
 
 @dataclass(frozen=True)
 class UnknownExpertReply:
+    """A name nobody has. In /compare (`for_compare`), buttons pick for the comparison (after
+    `first`, when one name was known) and never change the chat's current expert."""
+
     name: str
     closest: list[Persona]
     experts: list[Persona]
+    for_compare: bool = False
+    first: Persona | None = None
 
 
 @dataclass(frozen=True)
@@ -225,6 +257,7 @@ Reply = (
     | AllExperts
     | AnswerReply
     | CompareReply
+    | SmallTalkReply
     | ComparePicker
     | TopicList
     | TopicAnswer
@@ -239,7 +272,7 @@ Reply = (
 USAGE = {
     "ask": "/ask [专家] 问题 —— 例如 /ask 丁磊 开源怎么看",
     "expert": "/expert 名字 —— 例如 /expert 丁磊",
-    "compare": "/compare 专家A 专家B 问题 —— 例如 /compare 丁磊 沈向洋 监管",
+    "compare": "/compare 专家A和专家B 问题 —— 例如 /compare 丁磊和沈向洋 监管（也可以 A vs B）",
 }
 
 
@@ -271,11 +304,13 @@ def short_key(text: str) -> str:
 class Conversation:
     """Parses commands and asks the engine; the same object serves every chat."""
 
-    def __init__(self, engine: Engine, k: int = 3, recorder: Recorder | None = None) -> None:
+    def __init__(self, engine: Engine, k: int = 3, recorder: Recorder | None = None,
+                 smalltalk: SmallTalk | None = None) -> None:
         self.engine = engine
         self.k = k
         self.recorder = recorder
         self._record_failed = False
+        self.smalltalk = smalltalk if smalltalk is not None else SmallTalk.load(default_corpus_dir())
 
     # ---- entry points ----
 
@@ -369,12 +404,16 @@ class Conversation:
         if not has_content(rest):
             return ExpertProfile(persona, self.engine.topics(persona))
         answer = self.engine.answer(rest, persona=persona, k=self.k)
-        return AnswerReply(answer, self._record(rest.strip(), persona, answer))
+        return self._answered(rest, persona, answer)
 
     def question(self, text: str, state: ChatState, persona_id: str | None = None) -> Reply:
         """Plain text: a question to `persona_id`, else the chat's current expert, else everyone."""
         if not has_content(text):
             return EmptyText(self.current(state))
+        chat = self.smalltalk.match(text)
+        if chat is not None:
+            english = is_english(text)
+            return SmallTalkReply(chat.name, chat.en if english else chat.zh, self.examples(bare=True)[:2], english)
         named = self.take_name(text)
         if named is not None and not has_content(named[1]):  # just a name: who is that?
             return ExpertProfile(named[0], self.engine.topics(named[0]))
@@ -382,10 +421,27 @@ class Conversation:
         answer = self.engine.answer(text.strip(), persona=persona, k=self.k)
         if answer.profile is not None and not answer.matches:
             return ExpertProfile(answer.profile, self.engine.topics(answer.profile))
-        record = self._record(text.strip(), persona, answer)
+        reply = self._answered(text, persona, answer)
         if answer.comparison is not None and answer.matches:  # several experts named, or "大家怎么看"
-            return CompareReply(answer.comparison)
-        return AnswerReply(answer, record)
+            return CompareReply(answer.comparison, reply.english)
+        return reply
+
+    def _answered(self, text: str, persona: Persona | None, answer: Answer) -> AnswerReply:
+        """Record the question and wrap the engine's answer for the front ends."""
+        record = self._record(text.strip(), persona, answer)
+        return AnswerReply(answer, record, is_english(text), self._suggested_entries(answer))
+
+    def _suggested_entries(self, answer: Answer) -> dict[str, tuple[str, str]]:
+        """Which suggestions are an entry's question (the engine cuts them to 60 characters), by text."""
+        found: dict[str, tuple[str, str]] = {}
+        for s in answer.suggestions:
+            persona = self._persona(s.persona_id)
+            for p in [persona] if persona else self.engine.personas:
+                entry = next((e for e in p.entries if e.question.startswith(s.text)), None)
+                if entry is not None:
+                    found[s.text] = (entry.id, entry.question)
+                    break
+        return found
 
     def topics(self, args: str, state: ChatState) -> Reply:
         """/topics [NAME]: topics of one expert (default: the current one) or of everyone."""
@@ -397,6 +453,15 @@ class Conversation:
                 return UnknownExpertReply(args.strip(), exc.closest, exc.all_experts)
         return TopicList(self.engine.topics(persona), persona)
 
+    def topics_page(self, persona_id: str | None, page: int) -> Reply:
+        """A ◀ ▶ tap under /topics: the same list, another page of buttons."""
+        persona = self._persona(persona_id) if persona_id else None
+        if persona_id and persona is None:
+            return NoMore("这位专家已不在列表中。")
+        topics = self.engine.topics(persona)
+        pages = max(1, -(-len(topics) // TOPIC_PAGE))
+        return TopicList(topics, persona, min(max(page, 0), pages - 1))
+
     def compare(self, args: str, state: ChatState) -> Reply:
         """/compare A B QUESTION; without arguments, start the pick-two-experts flow."""
         del state
@@ -404,19 +469,19 @@ class Conversation:
             return ComparePicker(self.engine.personas)
         first = self.take_name(args)
         if first is None:
-            return self._unknown(args.split()[0], USAGE["compare"])
+            return self._unknown(_first_name(args), USAGE["compare"])
         a, rest = first
         second = self.take_name(_drop_separator(rest))
         if second is None:
             if not rest.strip():
                 return ComparePicker(self.engine.personas, first=a)
-            return self._unknown(_drop_separator(rest).split()[0], USAGE["compare"])
+            return self._unknown(_first_name(_drop_separator(rest)), USAGE["compare"], first=a)
         b, question = second
         if a.id == b.id:
             return Usage("compare", USAGE["compare"])
         if not has_content(question):
             return self.compare_pick(a.id, b.id)
-        return CompareReply(self.engine.compare(a, b, question.strip()))
+        return CompareReply(self.engine.compare(a, b, question.strip()), is_english(question))
 
     # ---- follow-ups (buttons); ids come from untrusted callback data ----
 
@@ -442,32 +507,47 @@ class Conversation:
         sides = [Side(p, self.engine.topic_matches(topic, p)[:1]) for p in (a, b)]
         return CompareReply(Comparison(self.engine.topic_label(topic), topic, sides))
 
-    def topic(self, topic: str, persona_id: str | None = None) -> Reply:
-        """A topic button: the answers on that topic (of one expert when given)."""
+    def topic(self, topic: str, persona_id: str | None = None, index: int = 0) -> Reply:
+        """A topic button: the answers on that topic (of one expert when given), the `index`th shown."""
         persona = self._persona(persona_id) if persona_id else None
         if persona_id and persona is None:
             return NoMore("这位专家已不在列表中。")
         matches = self.engine.topic_matches(topic, persona)
         if not matches:
             return NoMore("这个话题下没有内容了。")
-        return TopicAnswer(topic, self.engine.topic_label(topic), matches, persona)
+        if not 0 <= index < len(matches):
+            return NoMore("这个话题下没有更多内容了。")
+        return TopicAnswer(topic, self.engine.topic_label(topic), matches, persona, index)
 
     def entry(self, entry_id: str) -> Reply:
         match = self.engine.entry(entry_id)
         return EntryReply(match) if match else NoMore("这条内容已不存在。")
 
-    def more(self, entry_id: str) -> Reply:
-        """The same expert's next answer on the entry's first topic, after this entry."""
+    def more(self, entry_id: str, page: int = 0) -> Reply:
+        """Page `page` of the same expert's other answers: those sharing the most topics with this
+        entry first, then the rest in source order. Every entry of the expert is reachable."""
         match = self.engine.entry(entry_id)
         if match is None:
             return NoMore("这条内容已不存在。")
-        same = self.engine.topic_matches(match.entry.topics[0], match.persona)
-        ids = [m.entry.id for m in same]
-        after = same[ids.index(entry_id) + 1 :] if entry_id in ids else same
-        rest = [m for m in after if m.entry.id != entry_id]
-        if not rest:
-            return NoMore(f"{match.persona.display_name}在这个话题上没有更多回答了。")
-        return EntryReply(rest[0])
+        others = self.more_entries(entry_id)
+        if not others:
+            return NoMore(f"{match.persona.display_name}没有更多回答了。")
+        if not 0 <= page < len(others):
+            return NoMore(f"{match.persona.display_name}没有更多回答了。")
+        shown = self.engine.entry(others[page])
+        if shown is None:  # pragma: no cover - ids come from the same engine
+            return NoMore("这条内容已不存在。")
+        return EntryReply(shown, entry_id, page, len(others))
+
+    def more_entries(self, entry_id: str) -> list[str]:
+        """Ids of the expert's other entries, closest in topic to `entry_id` first."""
+        match = self.engine.entry(entry_id)
+        if match is None:
+            return []
+        topics = set(match.entry.topics)
+        entries = [e for e in match.persona.entries if e.id != entry_id]
+        ranked = sorted(entries, key=lambda e: -len(topics & set(e.topics)))  # stable: source order breaks ties
+        return [e.id for e in ranked]
 
     def others(self, entry_id: str) -> Reply:
         """Other experts on the entry's question: the best answer from anyone but its author."""
@@ -512,13 +592,15 @@ class Conversation:
         """The chat's expert, or None when unset or gone after a reload."""
         return self._persona(state.expert_id) if state.expert_id else None
 
-    def examples(self) -> list[str]:
-        """Example questions drawn from the data, so they always have an answer."""
+    def examples(self, bare: bool = False) -> list[str]:
+        """Example questions drawn from the data, so they always have an answer.
+
+        `bare`: "丁磊：问题" style is not wanted, the question alone is (for buttons that ask it)."""
         examples: list[str] = []
         for persona in self.engine.personas:
             short = [e.question for e in persona.entries if 4 <= len(e.question) <= 30 and e.question[-1] in "?？"]
             if short:
-                examples.append(f"/ask {persona.display_name} {short[0]}")
+                examples.append(short[0] if bare else f"/ask {persona.display_name} {short[0]}")
             if len(examples) == 3:
                 break
         return examples
@@ -557,18 +639,37 @@ class Conversation:
                 return persona
         return None
 
-    def _unknown(self, name: str, usage: str) -> Reply:
+    def _unknown(self, name: str, usage: str, first: Persona | None = None) -> Reply:
+        """/compare with a name nobody has: say so, offer the closest, leave the chat's expert alone."""
         try:
             self.engine.resolve(name)
         except UnknownExpert as exc:
-            return UnknownExpertReply(name, exc.closest, exc.all_experts)
+            closest = [p for p in exc.closest if first is None or p.id != first.id]
+            experts = [p for p in exc.all_experts if first is None or p.id != first.id]
+            return UnknownExpertReply(name, closest, experts, for_compare=True, first=first)
         return Usage("compare", usage)
 
 
 def _drop_separator(text: str) -> str:
-    """'vs 沈向洋 …' -> '沈向洋 …', so "/compare A vs B Q" works too."""
-    head, _, rest = text.strip().partition(" ")
-    return rest if head.lower() in _NAME_SEPARATORS else text
+    """'vs 沈向洋 …' -> '沈向洋 …' and '和沈为 …' -> '沈为 …', so "/compare A vs B Q" and
+    "/compare A和B Q" work too."""
+    stripped = text.strip()
+    head, _, rest = stripped.partition(" ")
+    if head.lower() in _NAME_SEPARATORS:
+        return rest
+    for sep in _GLUED_SEPARATORS:
+        if stripped.startswith(sep):
+            return stripped[len(sep):].strip()
+    return text
+
+
+def _first_name(text: str) -> str:
+    """The word a user meant as a name: "马云和丁磊 X" -> "马云"."""
+    head = text.strip().split()[0] if text.strip() else text
+    for sep in _GLUED_SEPARATORS:
+        if sep in head[1:]:
+            return head[: head.index(sep, 1)]
+    return head
 
 
 def _plausible_name(candidate: str, n_tokens: int, persona: Persona) -> bool:

@@ -15,6 +15,7 @@ from bot.conversation import (
     Help,
     NoMore,
     Reply,
+    SmallTalkReply,
     TopicAnswer,
     TopicList,
     UnknownCommand,
@@ -102,6 +103,8 @@ def render_reply(reply: Reply, engine: Engine) -> str:
             return render_answer(answer)
         case CompareReply(comparison=comparison):
             return render_comparison(comparison, engine)
+        case SmallTalkReply(text=text, examples=examples):
+            return "\n".join([text, *(f"  {e}" for e in examples)])
         case ComparePicker(experts=experts):
             return "对比两位专家：/compare 专家A 专家B 问题\n专家：" + "、".join(p.display_name for p in experts)
         case TopicList(topics=topics, persona=persona):

@@ -120,7 +120,7 @@ def test_simple_commands_return_their_reply_types(conv: Conversation) -> None:
 
 def test_follow_ups_survive_stale_ids(conv: Conversation) -> None:
     assert isinstance(conv.more("dl-001"), EntryReply)
-    assert isinstance(conv.more("dl-002"), NoMore)
+    assert isinstance(conv.more("dl-002", 2), EntryReply) and isinstance(conv.more("dl-002", 3), NoMore)
     assert isinstance(conv.entry("gone-999"), NoMore)
     assert isinstance(conv.topic("regulation"), TopicAnswer)
     assert isinstance(conv.compare_pick("nobody"), NoMore)

@@ -90,10 +90,13 @@ async def max_length_text(env: Env, chat: int) -> None:
     assert reply.text.startswith(("丁磊", "沈向洋", "张亚勤", "没有找到")), reply.text[:80]
 
 
+NO_ANSWER = ("没有找到", "No recorded words")  # a message without Chinese characters gets English chrome
+
+
 async def max_length_unanswerable(env: Env, chat: int) -> None:
     text = ("xyzzy " * 700)[:4096]
     reply = await one_reply(env, chat, text)
-    assert reply.text.startswith("没有找到") and len(reply.text) < 1000  # the echo is cut, not 4,096 chars
+    assert reply.text.startswith(NO_ANSWER) and len(reply.text) < 1000  # the echo is cut, not 4,096 chars
 
 
 async def control_characters(env: Env, chat: int) -> None:
@@ -115,7 +118,7 @@ async def markdown_lookalike(env: Env, chat: int) -> None:
 
 async def path_and_shell_lookalike(env: Env, chat: int) -> None:
     reply = await one_reply(env, chat, "../../etc/passwd; rm -rf / $(id) `id` {{7*7}}")
-    assert reply.text.startswith("没有找到") and "../../etc/passwd" in reply.text
+    assert reply.text.startswith(NO_ANSWER) and "../../etc/passwd" in reply.text
     welcome = await one_reply(env, chat, "/start ../../etc/passwd")
     assert "你好" in welcome.text and "已为你打开" not in welcome.text
 

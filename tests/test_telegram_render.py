@@ -100,3 +100,148 @@ def test_stash_keeps_recent_texts_only() -> None:
     stash: dict[str, str] = {}
     keys = [keyboards.stash_text(stash, f"问题 {i}") for i in range(keyboards.STASH_SIZE + 5)]
     assert len(stash) == keyboards.STASH_SIZE and keys[0] not in stash and stash[keys[-1]].endswith(str(204))
+
+
+# ---- short replies: the matched passage first, a short header, the question trimmed ----
+
+def phone_lines(text: str) -> int:
+    """Lines on a phone: 20 full-width or 40 half-width characters, or a newline."""
+    import math
+    import unicodedata
+
+    total = 0
+    for line in text.split("\n"):
+        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+        total += max(1, math.ceil(width / 40))
+    return total
+
+
+def before_expandable(part: str) -> str:
+    """The visible text above the first expandable quote (all of it when there is none)."""
+    parsed = parse_html(part)
+    folded = [e for e in parsed.entities if e["type"] == "expandable_blockquote"]
+    if not folded:
+        return parsed.text
+    cut = folded[0]["offset"]  # UTF-16 units; the corpus is in the BMP, so characters
+    return parsed.text[:cut]
+
+
+@pytest.mark.parametrize(
+    ("question", "shown"),
+    [
+        ("好,第三個好我們再問4位嘉賓最后一個問題,在這個過程中,怎么來看大模型?", "…在這個過程中,怎么來看大模型?"),
+        ("你在书中强调要有数据化驱动的思维。如何看待AI与数字鸿沟之间的关系？", "如何看待AI与数字鸿沟之间的关系？"),
+        ("AI 监管应该怎么做？", "AI 监管应该怎么做？"),
+        ("通用大模型時代的人機關系", None),  # a speech title asks nothing: hidden
+        ("歡迎大家來到圓桌對話環節!首先請4位嘉賓分別用一個關鍵詞來分享。", None),
+    ],
+)
+def test_interviewer_question_trimmed_to_its_last_question(question: str, shown: str | None) -> None:
+    assert render.short_question(question) == shown
+
+
+def test_long_question_is_one_line_of_its_last_clauses() -> None:
+    long = "之前看到一种说法,AI 1.0时代是在海量数据库中做快速比对,而ChatGPT的突破之处在于,它可以基于大数据集自己生成内容,您如何看待此种说法和它的前提以及未来可能的发展?"
+    shown = render.short_question(long)
+    assert shown is not None and shown.startswith("…") and len(shown) <= render.MAX_QUESTION
+    assert long.endswith(shown[1:])
+
+
+def test_role_is_short_and_simplified() -> None:
+    assert render.short_role("某知名985高校教授（化名），多年从事机器学习研究") == "某知名985高校教授"
+    assert render.short_role("美國國家工程院外籍院士") == "美国国家工程院外籍院士"
+    assert len(render.short_role("很长" * 40)) == render.MAX_ROLE
+
+
+def test_confidence_in_words() -> None:
+    assert render.confidence(97) == "很有把握" and render.confidence(80) == "比较有把握"
+    assert render.confidence(63) == "可能相关" and render.confidence(97, english=True) == "close match"
+
+
+def _real_answers() -> list[tuple[str, object]]:
+    conv = Conversation(Engine.load(default_personas_dir()))
+    questions = [e.question for p in conv.engine.personas for e in p.entries]
+    questions += ["AI会取代人吗", "算力重要吗", "数据是壁垒吗", "中国大模型和美国差距多大", "大模型会不会有泡沫"]
+    return [(q, conv.handle(q, ChatState())) for q in questions]
+
+
+@pytest.fixture(scope="module")
+def real_answers() -> list[tuple[str, object]]:
+    return _real_answers()
+
+
+def test_real_answers_lead_with_a_verbatim_passage_and_fit_a_phone_screen(real_answers: list) -> None:
+    from bot.conversation import AnswerReply, CompareReply
+
+    led = 0
+    for question, reply in real_answers:
+        if not isinstance(reply, AnswerReply | CompareReply):
+            continue
+        parts = render.render(reply)
+        shown = before_expandable(parts[0])
+        assert phone_lines(shown) <= 15 + (6 if isinstance(reply, CompareReply) else 0), (question, shown)
+        matches = reply.answer.matches[:1] if isinstance(reply, AnswerReply) else [
+            s.matches[0] for s in reply.comparison.sides if s.matches]
+        for match in matches:
+            lead = render.lead_passage(match)
+            if lead is None:
+                continue
+            led += 1
+            before, passage, after = lead
+            assert before + passage + after == match.entry.answer  # verbatim, nothing lost
+            bold = [parse_html(parts[0]).text[e["offset"]: e["offset"] + e["length"]]
+                    for e in parse_html(parts[0]).entities if e["type"] == "bold"]
+            assert passage in bold
+    assert led >= 2  # the corpus has long answers: the passage rule is exercised
+
+
+def test_every_button_on_real_answers_is_encodable_and_none_is_a_source_toast(real_answers: list) -> None:
+    for _question, reply in real_answers:
+        markup = keyboards.for_reply(reply, {})  # type: ignore[arg-type]
+        for row in markup.inline_keyboard if markup else ():
+            for button in row:
+                decoded = keyboards.decode(str(button.callback_data))
+                assert decoded is not None and decoded[0] != keyboards.SOURCE
+
+
+def test_suggestion_buttons_open_exactly_the_question_on_their_label() -> None:
+    from bot.conversation import AnswerReply
+
+    conv = Conversation(Engine.load(default_personas_dir()))
+    opened = 0
+    for question in ["大模型的商业化前景", "大模型生态怎么搭", "开源大模型怎么看", "芯片被卡脖子怎么办"]:
+        reply = conv.handle(question, ChatState())
+        if not isinstance(reply, AnswerReply) or reply.answer.matches:
+            continue
+        markup = keyboards.for_reply(reply, {})
+        for row in markup.inline_keyboard if markup else ():
+            for button in row:
+                decoded = keyboards.decode(str(button.callback_data))
+                assert decoded is not None
+                if decoded[0] == keyboards.ENTRY:
+                    match = conv.engine.entry(decoded[1][0])
+                    assert match is not None
+                    label = button.text.rstrip("…").lstrip("…")
+                    assert label in match.entry.question, (button.text, match.entry.question)
+                    opened += 1
+    assert opened >= 1
+
+
+def test_topics_page_with_arrows_on_the_real_corpus() -> None:
+    from bot.conversation import TOPIC_PAGE, TopicList
+
+    conv = Conversation(Engine.load(default_personas_dir()))
+    first = conv.handle("/topics", ChatState())
+    assert isinstance(first, TopicList) and len(first.topics) > TOPIC_PAGE
+    markup = keyboards.for_reply(first, {})
+    assert markup is not None
+    arrows = [b for row in markup.inline_keyboard for b in row if b.text in "◀▶"]
+    assert [b.text for b in arrows] == ["▶"]
+    _action, args = keyboards.decode(str(arrows[0].callback_data)) or ("", [])
+    second = conv.topics_page(args[0] or None, int(args[1]))
+    assert isinstance(second, TopicList) and second.page == 1
+    shown = set()
+    for page in range(-(-len(first.topics) // TOPIC_PAGE)):
+        text = visible(render.render(conv.topics_page(None, page)))[0]
+        shown |= {t.id for t in first.topics if f"• {t.label}" in text}
+    assert shown == {t.id for t in first.topics}  # every topic is on some page

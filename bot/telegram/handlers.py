@@ -279,7 +279,7 @@ async def button(update: Update, context: Context) -> None:
         await query.answer(reply.text)
         return
     await query.answer()
-    await send(update, context, reply, edit=decoded[0] in buttons.EDITS_IN_PLACE)
+    await send(update, context, reply, edit=buttons.edits_in_place(decoded[0], decoded[1]))
 
 
 # ---- inline mode ----

@@ -13,6 +13,7 @@ from collections.abc import MutableMapping
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.conversation import (
+    TOPIC_PAGE,
     AnswerReply,
     ComparePicker,
     CompareReply,
@@ -20,6 +21,7 @@ from bot.conversation import (
     ExpertList,
     ExpertProfile,
     Reply,
+    SmallTalkReply,
     TopicAnswer,
     TopicList,
     UnknownExpertReply,
@@ -28,6 +30,7 @@ from bot.conversation import (
 )
 from bot.matching import Match, TopicCount
 from bot.model import Persona
+from bot.telegram.render import labels, lead_passage, suggestion_label, suggestion_labels
 
 VERSION = "v1"
 MAX_DATA = 64
@@ -37,9 +40,10 @@ Stash = MutableMapping[str, str]
 # actions
 PICK_EXPERT = "x"  # x|persona            set the chat's expert, show profile
 ALL = "a"  # a                             questions go to everyone
-TOPIC = "t"  # t|topic|persona-or-empty    answers on a topic
+TOPIC = "t"  # t|topic|persona-or-empty[|n] answers on a topic, the n-th shown (◀ ▶ edit in place)
+TOPICS = "tp"  # tp|persona-or-empty|page   another page of /topics (edits in place)
 ENTRY = "e"  # e|entry                     show one entry
-MORE = "m"  # m|entry                      same expert's next answer on the topic
+MORE = "m"  # m|entry[|n]                  the expert's n-th other answer (n > 0 edits in place)
 OTHERS = "o"  # o|entry                    other experts on this question
 VERSUS = "v"  # v|entry                    pick an expert to compare with the entry's author
 SOURCE = "s"  # s|entry                    toast with the citation (no URL known)
@@ -111,22 +115,28 @@ def topics(items: list[TopicCount], persona: Persona | None, limit: int = 12) ->
     return _rows([_button(f"{t.label}（{t.count}）", TOPIC, t.id, pid) for t in items[:limit]], 2)
 
 
-def source_button(match: Match) -> InlineKeyboardButton | None:
-    """A URL button when the source has a link, else a button that shows the citation."""
-    if match.source.url:
-        return InlineKeyboardButton("原文 ↗", url=match.source.url)
-    return _button("来源", SOURCE, match.entry.id)
+def _pager(page: int, total: int, action: str, *prefix: str) -> list[InlineKeyboardButton]:
+    """◀ n/N ▶ for paging in place; no arrow where there is nothing on that side."""
+    if total <= 1:
+        return []
+    buttons = [
+        _button("◀", action, *prefix, str(page - 1)) if page > 0 else None,
+        _button("▶", action, *prefix, str(page + 1)) if page + 1 < total else None,
+    ]
+    return [b for b in buttons if b is not None]
 
 
-def answer_buttons(match: Match) -> list[list[InlineKeyboardButton]]:
-    """Under an answer: more from this expert, other experts, compare, the source."""
-    eid = match.entry.id
+def answer_buttons(match: Match, english: bool = False, *, more: bool = True) -> list[list[InlineKeyboardButton]]:
+    """Under an answer: more from this expert (only when there is more), other experts, compare.
+
+    No source button: the source is on the answer already, with its link."""
+    words, eid = labels(english), match.entry.id
+    name = match.persona.display_name
     return _rows([
-        _button(f"更多{match.persona.display_name}的观点", MORE, eid),
-        _button("其他专家怎么看", OTHERS, eid),
-        _button("对比", VERSUS, eid),
-        source_button(match),
-    ], 2)
+        _button(words["more"].format(name=name), MORE, eid) if more and len(match.persona.entries) > 1 else None,
+        _button(words["others"], OTHERS, eid),
+        _button(words["versus"], VERSUS, eid),
+    ], 3 if english else 2)
 
 
 def for_reply(reply: Reply, stash: Stash) -> InlineKeyboardMarkup | None:
@@ -146,45 +156,66 @@ def for_reply(reply: Reply, stash: Stash) -> InlineKeyboardMarkup | None:
         case AnswerReply():
             return _markup(_answer_keyboard(reply, stash))
         case EntryReply():
-            return _markup(answer_buttons(reply.match))
+            if reply.origin is None:
+                return _markup(answer_buttons(reply.match))
+            pager = _pager(reply.page, reply.total, MORE, reply.origin)
+            return _markup([pager, *answer_buttons(reply.match, more=False)])
         case TopicAnswer():
-            rows = answer_buttons(reply.matches[0])
-            rest = [_button(f"{m.persona.display_name}：{m.entry.question}", ENTRY, m.entry.id)
-                    for m in reply.matches[1:9]]
-            return _markup(rows + _rows(rest, 1))
+            shown = reply.matches[reply.index]
+            pid = reply.persona.id if reply.persona else ""
+            pager = _pager(reply.index, len(reply.matches), TOPIC, reply.topic, pid)
+            return _markup([pager, *answer_buttons(shown)])
         case CompareReply():
-            sides = [s for s in reply.comparison.sides if s.matches]
-            buttons = [_button(f"更多{s.persona.display_name}的观点", MORE, s.matches[0].entry.id) for s in sides]
-            links = [InlineKeyboardButton(f"{s.persona.display_name} 原文 ↗", url=s.matches[0].source.url)
-                     for s in sides if s.matches[0].source.url]
-            return _markup(_rows(buttons, 2) + _rows(list(links), 2))
+            words = labels(reply.english)
+            sides = [s for s in reply.comparison.sides if s.matches and len(s.persona.entries) > 1]
+            buttons = [_button(words["more"].format(name=s.persona.display_name), MORE, s.matches[0].entry.id)
+                       for s in sides]
+            whole = [_button(words["whole"].format(name=s.persona.display_name), ENTRY, s.matches[0].entry.id)
+                     for s in reply.comparison.sides if s.matches and lead_passage(s.matches[0]) is not None]
+            return _markup(_rows(whole, 2) + _rows(buttons, 2))
+        case SmallTalkReply():
+            return _markup(_rows([_button(e, ASK, stash_text(stash, e), "") for e in reply.examples], 1))
         case ComparePicker():
             return _markup(_picker_keyboard(reply))
         case TopicList():
-            return _markup(topics(reply.topics, reply.persona, limit=24))
+            start = reply.page * TOPIC_PAGE
+            pid = reply.persona.id if reply.persona else ""
+            pages = -(-len(reply.topics) // TOPIC_PAGE)
+            rows = topics(reply.topics[start : start + TOPIC_PAGE], reply.persona, limit=TOPIC_PAGE)
+            return _markup([*rows, _pager(reply.page, pages, TOPICS, pid)])
         case UnknownExpertReply():
-            return _markup(experts(reply.closest or reply.experts))
+            offered = reply.closest or reply.experts
+            if not reply.for_compare:
+                return _markup(experts(offered))
+            if reply.first is None:
+                return _markup(experts(offered, None, CMP_FIRST))
+            return _markup(experts(offered, None, CMP_SECOND, reply.first.id))
     return None
 
 
 def _answer_keyboard(reply: AnswerReply, stash: Stash) -> list[list[InlineKeyboardButton]]:
-    answer = reply.answer
+    answer, words = reply.answer, labels(reply.english)
     if answer.matches:
-        rows = answer_buttons(answer.matches[0])
-        rest = [_button(f"{m.persona.display_name}：{m.entry.question}", ENTRY, m.entry.id)
+        rows = answer_buttons(answer.matches[0], reply.english)
+        rest = [_button(f"{m.persona.display_name}：{suggestion_label(m.entry.question)}", ENTRY, m.entry.id)
                 for m in answer.matches[1:]]
         return rows + _rows(rest, 1)
     key = stash_text(stash, answer.query)
-    rows = _rows([_button(f"问{p.display_name}", ASK, key, p.id) for p in answer.covered_by[:6]], 3)
+    rows = _rows([_button(words["ask"].format(name=p.display_name), ASK, key, p.id)
+                  for p in answer.covered_by[:6]], 3)
     suggestions: list[InlineKeyboardButton | None] = []
-    for s in answer.suggestions[:5]:
-        if s.topic:
+    for i, label in suggestion_labels(reply).items():
+        s = answer.suggestions[i]
+        entry = reply.entry_of.get(s.text)
+        if entry is not None:  # a recorded question: its button opens exactly that answer
+            suggestions.append(_button(label, ENTRY, entry[0]))
+        elif s.topic:  # a topic's label: its answers
             suggestions.append(_button(s.text, TOPIC, s.topic, s.persona_id or ""))
         else:
             suggestions.append(_button(s.text, ASK, stash_text(stash, s.text), s.persona_id or ""))
     rows += _rows(suggestions, 1)
     if answer.persona_filter is not None:
-        rows.append([b for b in [_button("问所有专家", ASK, key, "*")] if b])
+        rows.append([b for b in [_button(words["ask_all"], ASK, key, "*")] if b])
     return rows
 
 

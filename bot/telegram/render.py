@@ -10,8 +10,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import assert_never
+
+import opencc
 
 from bot.conversation import (
+    TOPIC_PAGE,
     About,
     AllExperts,
     AnswerReply,
@@ -24,6 +29,7 @@ from bot.conversation import (
     Help,
     NoMore,
     Reply,
+    SmallTalkReply,
     TopicAnswer,
     TopicList,
     UnknownCommand,
@@ -36,17 +42,54 @@ from bot.model import Persona, Source
 
 MAX_MESSAGE = 4096
 MAX_ECHO = 200  # how much of the user's own text a reply quotes back
+MAX_ROLE = 24  # the role line under a name: one phone line
+MAX_QUESTION = 40  # the interviewer's question, shortened to at most two phone lines
+MAX_PART = 220  # the matched passage shown before the expandable full answer: about six phone lines
+MAX_TITLE = 24  # a source's title in the one-line citation
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s)")
+_QUESTION = re.compile(r"[^。！？!?；;\n]*[？?]")
+_CLAUSE = re.compile(r"[^，,、：:]+[，,、：:]*")
+# A host's lead-in before the question ("好,", "第三個好我們再問4位嘉賓最后一個問題,"): a clause that
+# ends in a comma and is a filler word or announces the question rather than asks it.
+_LEAD_IN = re.compile(r"^(?:(?:好|好的|那|那么|那麼|嗯|ok|OK)|.*(?:问题|問題|嘉宾|嘉賓).*)[，,：:]\s*$")
+_SENTENCES = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")
 _RULE = "━━━━━━━━━━"
+EXPANDABLE = "blockquote expandable"
+
+# Chrome (labels, buttons) in the asker's language; the quotes themselves are never translated.
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {"q": "问：", "source": "来源：", "link": "原文链接", "full": "全文 ▾", "sure": "很有把握",
+           "likely": "比较有把握", "maybe": "可能相关", "compare": "对比：", "silent": "{name}没有谈到这个问题。",
+           "none": "没有找到{who}足够贴切回答这个问题的原话：", "everyone": "专家们",
+           "covered": "这个话题 {names} 谈过，可以问问他们。", "try": "你可以试试：",
+           "more": "更多{name}的观点", "next": "{name}的下一条 ▶", "others": "其他专家怎么看", "versus": "对比",
+           "ask": "问{name}", "ask_all": "问所有专家", "whole": "{name}：全文"},
+    "en": {"q": "Q: ", "source": "Source: ", "link": "original", "full": "Full answer ▾", "sure": "close match",
+           "likely": "likely match", "maybe": "possibly related", "compare": "Compare: ",
+           "silent": "{name} said nothing on this.", "none": "No recorded words of {who} answer this closely enough: ",
+           "everyone": "the experts", "covered": "{names} spoke about this: ask them.", "try": "You could try:",
+           "more": "More from {name}", "next": "Next from {name} ▶", "others": "Other experts", "versus": "Compare",
+           "ask": "Ask {name}", "ask_all": "Ask everyone", "whole": "{name}: full answer"},
+}
+# How sure the engine is (Match.score, 0-100; only confident matches are shown at all) in words.
+SURE_AT, LIKELY_AT = 90.0, 75.0
+
+
+def labels(english: bool) -> dict[str, str]:
+    return LABELS["en" if english else "zh"]
 
 
 @dataclass(frozen=True)
 class Span:
-    """Plain text, optionally wrapped in one tag (b, i, code, blockquote, a)."""
+    """Plain text, optionally wrapped in one tag (b, i, code, blockquote, a).
+
+    `block` puts consecutive spans in one container ("blockquote" or EXPANDABLE), so a quote can
+    hold a bold passage; a split closes the container at the cut and reopens it in the next part."""
 
     text: str
     tag: str | None = None
     href: str | None = None
+    block: str | None = None
 
     def html(self) -> str:
         body = html.escape(self.text, quote=False)
@@ -98,8 +141,25 @@ def split(items: list[Span], limit: int = MAX_MESSAGE) -> list[str]:
             messages.append([])
             used = 0
             text = text[cut:].lstrip("\n ")
-    rendered = ["".join(s.html() for s in message).strip() for message in messages]
+    rendered = [_join(message).strip() for message in messages]
     return [m for m in rendered if m]
+
+
+def _join(message: list[Span]) -> str:
+    """A message's HTML: spans in order, consecutive spans of one `block` inside one container."""
+    out: list[str] = []
+    opened: str | None = None
+    for span in message:
+        if span.block != opened:
+            if opened:
+                out.append(f"</{opened.split()[0]}>")
+            if span.block:
+                out.append(f"<{span.block}>")
+            opened = span.block
+        out.append(span.html())
+    if opened:
+        out.append(f"</{opened.split()[0]}>")
+    return "".join(out)
 
 
 def _cut_point(text: str, room: int) -> int:
@@ -137,11 +197,53 @@ def truncate(items: list[Span], limit: int = MAX_MESSAGE, tail: str = "……（
 # ---- building blocks ----
 
 
-def _name(persona: Persona) -> list[Span]:
+@lru_cache(maxsize=1)
+def _simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def short_role(role: str) -> str:
+    """The role's first clause, in Simplified like the name beside it, cut to one phone line."""
+    first = re.split(r"[，,、;；（(]", role.strip(), maxsplit=1)[0].strip()
+    first = str(_simplified().convert(first))
+    return first if len(first) <= MAX_ROLE else first[: MAX_ROLE - 1] + "…"
+
+
+def _name(persona: Persona, *, short: bool = False) -> list[Span]:
     out = [Span(persona.display_name, "b")]
-    if persona.role:
-        out.append(Span(f" · {persona.role}"))
+    role = short_role(persona.role) if short else persona.role
+    if role:
+        out.append(Span(f" · {role}"))
     return out
+
+
+def short_question(question: str, limit: int = MAX_QUESTION) -> str | None:
+    """The interviewer's question as shown: its last sentence that ends in a question mark, cut to
+    its last clauses within `limit`; None when it asks nothing (a speech title, "好,第三個…").
+
+    Transcripts keep the host's preamble ("好,第三個好我們再問4位嘉賓…"): the question is at the end."""
+    found = [m.group().strip() for m in _QUESTION.finditer(question) if m.group().strip(" ?？")]
+    if not found:
+        return None
+    clauses = [c.group() for c in _CLAUSE.finditer(found[-1].lstrip("，,、：: "))]
+    trimmed = bool(clauses) and _LEAD_IN.match(clauses[0]) is not None
+    while len(clauses) > 1 and _LEAD_IN.match(clauses[0]):
+        clauses.pop(0)
+    last = "".join(clauses)
+    if len(last) <= limit:
+        return ("…" if trimmed else "") + last
+    kept = ""
+    for clause in reversed(clauses):
+        if len(clause) + len(kept) > limit - 1:
+            break
+        kept = clause + kept
+    return "…" + (kept or last[-(limit - 1):]).lstrip("，,、：: ")
+
+
+def confidence(score: float, english: bool = False) -> str:
+    """How sure the engine is, in a few words."""
+    words = labels(english)
+    return words["sure"] if score >= SURE_AT else words["likely"] if score >= LIKELY_AT else words["maybe"]
 
 
 def citation(source: Source) -> str:
@@ -151,21 +253,68 @@ def citation(source: Source) -> str:
     return " ".join(part for part in (source.outlet, title, source.date) if part)
 
 
-def _source(source: Source) -> list[Span]:
-    out = [Span("来源：", "i"), Span(citation(source))]
+def short_citation(source: Source) -> str:
+    """outlet《title》date with a long title cut: the reply's one context line."""
+    title = source.title if len(source.title) <= MAX_TITLE else source.title[: MAX_TITLE - 1] + "…"
+    return citation(source.model_copy(update={"title": title}))
+
+
+def _source(source: Source, english: bool = False, *, short: bool = False) -> list[Span]:
+    words = labels(english)
+    out = [Span(words["source"], "i"), Span(short_citation(source) if short else citation(source))]
     if source.url:
-        out += [Span(" "), Span("原文链接", "a", source.url)]
+        out += [Span(" "), Span(words["link"], "a", source.url)]
     return out
 
 
-def match_spans(match: Match, heading: list[Span] | None = None) -> list[Span]:
-    """Expert and role, the question they were asked, their words verbatim, the source."""
+def lead_passage(match: Match) -> tuple[str, str, str] | None:
+    """(before, passage, after) of the answer, the passage being the matched part, cut at a sentence
+    end to MAX_PART; None when there is no part (short answer, or the question itself matched).
+    The passage is always a verbatim substring of the answer."""
+    answer, part = match.entry.answer, match.part
+    if not part or part not in answer or len(part) >= len(answer):
+        return None
+    start = answer.index(part)
+    if len(part) > MAX_PART:
+        cut = 0
+        for m in _SENTENCES.finditer(part):
+            if m.end() > MAX_PART:
+                break
+            cut = m.end()
+        part = part[: cut or MAX_PART]
+    return answer[:start], part, answer[start + len(part):]
+
+
+def match_spans(match: Match, heading: list[Span] | None = None, *, sure: bool = False,
+                english: bool = False, compact: bool = False) -> list[Span]:
+    """Expert and a short role, the question shortened, the matched passage first, the whole answer
+    verbatim (expandable when long), the source. `sure`: say how sure the engine is (answers only).
+    `compact` (a compare card): the passage without the whole answer, which a 全文 button opens."""
+    words = labels(english)
     out = list(heading or [])
-    out += [*_name(match.persona), Span("\n")]
-    out += [Span("问：", "b"), Span(match.entry.question), Span("\n")]
-    out += [Span(match.entry.answer, "blockquote"), Span("\n")]
-    out += _source(match.source)
-    return out
+    out += _name(match.persona, short=True)
+    if sure:
+        out += [Span(" · "), Span(confidence(match.score, english), "i")]
+    out.append(Span("\n"))
+    asked = short_question(match.entry.question)
+    if asked:
+        out += [Span(words["q"], "b"), Span(asked), Span("\n")]
+    answer = match.entry.answer
+    lead = lead_passage(match)
+    if lead is not None:
+        before, passage, after = lead
+        out += [Span("…" if before else "", block="blockquote"), Span(passage, "b", block="blockquote"),
+                Span("…" if after else "", block="blockquote"), Span("\n")]
+        if not compact:
+            out += [Span(words["full"], "i"), Span("\n")]
+            out += [Span(before, block=EXPANDABLE), Span(passage, "b", block=EXPANDABLE),
+                    Span(after, block=EXPANDABLE), Span("\n")]
+    elif len(answer) > MAX_PART:
+        out += [Span(answer, block=EXPANDABLE), Span("\n")]
+    else:
+        out += [Span(answer, "blockquote"), Span("\n")]
+    out += _source(match.source, english, short=True)
+    return [s for s in out if s.text]
 
 
 def _topic_line(topics: list[TopicCount], limit: int = 12) -> str:
@@ -211,16 +360,26 @@ def spans(reply: Reply) -> list[Span]:
             return _topics(reply)
         case TopicAnswer():
             who = f"（{reply.persona.display_name}）" if reply.persona else ""
-            more = f"，共 {len(reply.matches)} 条" if len(reply.matches) > 1 else ""
+            more = f" · 第 {reply.index + 1}/{len(reply.matches)} 条" if len(reply.matches) > 1 else ""
             heading = [Span("话题：", "b"), Span(f"{reply.label}{who}{more}\n\n")]
-            return match_spans(reply.matches[0], heading)
+            return match_spans(reply.matches[reply.index], heading)
         case EntryReply():
-            return match_spans(reply.match)
+            heading = []
+            if reply.origin is not None:
+                name = reply.match.persona.display_name
+                heading = [Span(f"{name}的其他回答 · 第 {reply.page + 1}/{reply.total} 条", "i"), Span("\n\n")]
+            return match_spans(reply.match, heading)
+        case SmallTalkReply():
+            return [Span(reply.text)]
         case NoMore():
             return [Span(reply.text)]
         case UnknownExpertReply():
             names = "、".join(p.display_name for p in (reply.closest or reply.experts))
-            return [Span(f"没有找到叫「{echo(reply.name, 40)}」的专家。"), Span(f"你是不是要找：{names}？")]
+            out = [Span(f"没有找到叫「{echo(reply.name, 40)}」的专家。"), Span(f"你是不是要找：{names}？")]
+            if reply.for_compare:
+                first = f"和{reply.first.display_name}" if reply.first else ""
+                out.append(Span(f"\n点一位{first}对比（当前专家不变）。"))
+            return out
         case Usage():
             return [Span("用法：", "b"), Span(reply.usage)]
         case EmptyText():
@@ -228,7 +387,7 @@ def spans(reply: Reply) -> list[Span]:
             return [Span(f"请发一个文字问题，我会找{who}的原话来回答。例如："), Span("开源大模型怎么看？", "i")]
         case UnknownCommand():
             return [Span(f"没有 /{reply.command} 这个命令。\n\n"), *_command_lines(reply.commands)]
-    raise TypeError(f"no renderer for {type(reply).__name__}")  # pragma: no cover
+    assert_never(reply)
 
 
 def _command_lines(commands: tuple[tuple[str, str], ...]) -> list[Span]:
@@ -286,31 +445,50 @@ def _profile(reply: ExpertProfile) -> list[Span]:
 
 
 def _answer(reply: AnswerReply) -> list[Span]:
-    answer = reply.answer
+    answer, words = reply.answer, labels(reply.english)
     note = [Span(answer.note, "i"), Span("\n\n")] if answer.note else []
     if answer.matches:
-        return match_spans(answer.matches[0], note)
-    who = answer.persona_filter.display_name if answer.persona_filter else "专家们"
-    out = [*note, Span(f"没有找到{who}足够贴切回答这个问题的原话："), Span(echo(answer.query), "i"), Span("\n")]
+        return match_spans(answer.matches[0], note, sure=True, english=reply.english)
+    who = answer.persona_filter.display_name if answer.persona_filter else words["everyone"]
+    out = [*note, Span(words["none"].format(who=who)), Span(echo(answer.query, 80), "i"), Span("\n")]
     if answer.covered_by:
         names = "、".join(p.display_name for p in answer.covered_by)
-        out += [Span(f"\n这个话题 {names} 谈过，可以问问他们。\n")]
-    if answer.suggestions:
-        out += [Span("\n你可以试试：\n")]
-        for suggestion in answer.suggestions[:5]:
-            out += [Span(f"• {suggestion.text}\n")]
+        out += [Span("\n" + words["covered"].format(names=names) + "\n")]
+    shown = suggestion_labels(reply)
+    if shown:
+        out += [Span(f"\n{words['try']}\n")]
+        for label in shown.values():
+            out += [Span(f"• {label}\n")]
+    return out
+
+
+def suggestion_label(text: str) -> str:
+    """A suggested question as shown (its real question, without the transcript's preamble)."""
+    return short_question(text) or text
+
+
+def suggestion_labels(reply: AnswerReply) -> dict[int, str]:
+    """Suggestion number -> its label; a recorded question is shown trimmed from its whole text,
+    and a label already shown is not repeated."""
+    out: dict[int, str] = {}
+    for i, suggestion in enumerate(reply.answer.suggestions[:5]):
+        found = reply.entry_of.get(suggestion.text)
+        label = suggestion_label(found[1]) if found else suggestion.text
+        if label not in out.values():
+            out[i] = label
     return out
 
 
 def _compare(reply: CompareReply) -> list[Span]:
-    comparison = reply.comparison
-    out = [Span("对比：", "b"), Span(echo(comparison.query)), Span("\n")]
-    for number, side in zip("①②③④", comparison.sides, strict=False):
+    comparison, words = reply.comparison, labels(reply.english)
+    out = [Span(words["compare"], "b"), Span(echo(comparison.query)), Span("\n")]
+    for number, side in zip("①②③④⑤⑥⑦⑧", comparison.sides, strict=False):
         out += [Span(f"\n{_RULE}\n"), Span(f"{number} ", "b")]
         if side.matches:
-            out += match_spans(side.matches[0])
+            out += match_spans(side.matches[0], sure=True, english=reply.english, compact=True)
         else:
-            out += [*_name(side.persona), Span("\n"), Span(f"{side.persona.display_name}没有谈到这个问题。", "i")]
+            out += [*_name(side.persona, short=True), Span(" · "),
+                    Span(words["silent"].format(name=side.persona.display_name), "i")]
         out.append(Span("\n"))
     return out
 
@@ -329,8 +507,10 @@ def _picker(reply: ComparePicker) -> list[Span]:
 
 def _topics(reply: TopicList) -> list[Span]:
     who = reply.persona.display_name if reply.persona else "所有专家"
-    out = [Span(f"话题（{who}）", "b"), Span("\n")]
-    for topic in reply.topics:
+    pages = -(-len(reply.topics) // TOPIC_PAGE)
+    page = f" · 第 {reply.page + 1}/{pages} 页" if pages > 1 else ""
+    out = [Span(f"话题（{who}）", "b"), Span(f"{page}\n")]
+    for topic in reply.topics[reply.page * TOPIC_PAGE : (reply.page + 1) * TOPIC_PAGE]:
         english = f" · {topic.label_en}" if topic.label_en and topic.label_en != topic.label else ""
         out += [Span(f"• {topic.label}{english}（{topic.count}）\n")]
     if not reply.topics:
