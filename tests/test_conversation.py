@@ -83,7 +83,8 @@ def test_ask_without_name_uses_current_expert(conv: Conversation) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["/compare 丁磊 沈向洋 监管", "/compare 丁磊沈向洋监管", "/compare 丁磊 vs Harry Shum 监管"]
+    "text", ["/compare 丁磊 沈向洋 监管", "/compare 丁磊沈向洋监管", "/compare 丁磊 vs Harry Shum 监管",
+             "/compare 丁磊和沈向洋 监管", "/compare 丁磊和沈向洋监管", "/compare 丁磊、沈向洋 监管", "/compare 丁磊 与 沈向洋 监管"]
 )
 def test_compare_parses_two_names_and_question(conv: Conversation, text: str) -> None:
     reply = conv.handle(text, ChatState())
@@ -140,3 +141,54 @@ def test_just_a_name_shows_that_expert_even_when_another_is_current(conv: Conver
     reply = conv.handle("丁磊", state)
     assert isinstance(reply, ExpertProfile) and reply.persona.id == "ding-lei" and not reply.selected
     assert state.expert_id == "shen-xiangyang"
+
+
+@pytest.mark.parametrize("text", ["/compare 马云和丁磊 监管", "/compare 丁磊和马云 监管", "/compare 丁磊 马云 监管"])
+def test_unknown_name_in_compare_is_named_and_leaves_the_current_expert(conv: Conversation, text: str) -> None:
+    from bot.conversation import UnknownExpertReply
+
+    state = ChatState("zhang-yaqin")
+    reply = conv.handle(text, state)
+    assert isinstance(reply, UnknownExpertReply) and reply.name == "马云" and reply.for_compare
+    assert state.expert_id == "zhang-yaqin"
+
+
+@pytest.mark.parametrize(("text", "kind", "english"), [
+    ("你好", "greeting", False), ("您好！", "greeting", False), ("Hi!", "greeting", True), ("hello 🙂", "greeting", True),
+    ("谢谢", "thanks", False), ("thank you", "thanks", True), ("你是谁？", "who", False), ("Who are you", "who", True),
+])
+def test_small_talk_is_its_own_reply_from_the_data_file(conv: Conversation, text: str, kind: str, english: bool) -> None:
+    from bot.conversation import SmallTalkReply
+
+    reply = conv.handle(text, ChatState())
+    assert isinstance(reply, SmallTalkReply) and reply.kind == kind and reply.english == english
+    assert len(reply.examples) == 2 and reply.text
+
+
+@pytest.mark.parametrize("text", ["你好，丁磊怎么看开源", "hi, what about AI regulation", "谢谢你对监管的看法"])
+def test_small_talk_with_a_question_is_a_question(conv: Conversation, text: str) -> None:
+    from bot.conversation import SmallTalkReply
+
+    assert not isinstance(conv.handle(text, ChatState()), SmallTalkReply)
+
+
+def test_small_talk_phrases_live_in_the_corpus(tmp_path: Path, conv: Conversation) -> None:
+    from bot.conversation import SmallTalkReply
+    from bot.smalltalk import SmallTalk
+
+    (tmp_path / "smalltalk.yaml").write_text("greeting:\n  phrases: [早安]\n  zh: 早！\n  en: Morning!\n",
+                                             encoding="utf-8")
+    custom = Conversation(conv.engine, smalltalk=SmallTalk.load(tmp_path))
+    reply = custom.handle("早安", ChatState())
+    assert isinstance(reply, SmallTalkReply) and reply.text == "早！"
+    assert not isinstance(custom.handle("你好", ChatState()), SmallTalkReply)
+    (tmp_path / "smalltalk.yaml").write_text("greeting: [oops", encoding="utf-8")
+    assert SmallTalk.load(tmp_path).match("早安") is None  # a broken file: no small talk, no crash
+
+
+def test_more_pages_through_all_of_the_experts_other_answers(conv: Conversation) -> None:
+    ids = conv.more_entries("dl-003")
+    assert sorted(ids) == ["dl-001", "dl-002", "dl-004"]  # not only dl-003's topic
+    pages = [conv.more("dl-003", n) for n in range(len(ids))]
+    assert all(isinstance(p, EntryReply) and p.total == 3 for p in pages)
+    assert isinstance(conv.more("dl-003", 3), NoMore) and isinstance(conv.more("dl-003", -1), NoMore)

@@ -121,6 +121,35 @@ async def test_long_answer_split_into_valid_parts(env: Env) -> None:
     assert msgs[-1].buttons and "更多丁磊的观点" in msgs[-1].button_texts
 
 
+async def test_short_talk_compare_and_and_edited_question(env: Env) -> None:
+    [hello] = await say(env, "你好")
+    assert "没有找到" not in hello.text and len(hello.buttons) == 2
+    [hi] = await say(env, "hi")
+    assert hi.text.isascii()
+    [both] = await say(env, "/compare 丁磊和沈向洋 监管")
+    assert "① 丁磊" in both.text and "② 沈向洋" in both.text
+    [unknown] = await say(env, "/compare 丁磊和马云 监管")
+    assert "马云" in unknown.text and "当前专家不变" in unknown.text
+    mark = env.server.mark()
+    question = await env.server.send_text(USER, "自动驾驶什么时候普及")
+    await env.server.next_message(USER, mark)
+    mark = env.server.mark()
+    await env.server.edit_text(question, "年轻人应该学什么")
+    again = await env.server.next_message(USER, mark, lambda m: "学数学" in m.text)
+    assert again.reply_to == question["message_id"]
+
+
+async def test_paging_edits_in_place(env: Env) -> None:
+    [msg] = await say(env, "/ask 沈向洋 年轻人应该学什么")
+    mark = env.server.mark()
+    await tap(env, msg, "更多沈向洋")
+    page = await env.server.next_message(USER, mark)
+    assert "第 1/2 条" in page.text
+    await tap(env, page, "▶")
+    await env.server.wait_for(lambda: "第 2/2 条" in page.text, what="the page edited to 2/2")
+    assert len(page.edits) == 1
+
+
 async def test_experts_keyboard_tap_sets_current_expert(env: Env) -> None:
     [listing] = await say(env, "/experts")
     mark = env.server.mark()

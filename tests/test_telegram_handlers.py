@@ -156,7 +156,7 @@ async def test_unsupported_media_in_private_chat(bot: InProcessBot) -> None:
         assert "文字" in msg.text
 
 
-async def test_edited_messages_and_channel_posts_are_ignored(bot: InProcessBot) -> None:
+async def test_edited_question_is_answered_again_edited_commands_and_channel_posts_are_not(bot: InProcessBot) -> None:
     mark = bot.server.mark()
     original = await bot.server.send_text(USER, "/help")
     await bot.pump()
@@ -164,6 +164,13 @@ async def test_edited_messages_and_channel_posts_are_ignored(bot: InProcessBot) 
     await bot.server.channel_post("/help")
     assert await bot.pump() == 2
     assert len(bot.server.messages(since=mark)) == 1
+    question = await bot.server.send_text(USER, "自动驾驶什么时候普及")
+    await bot.pump()
+    mark = bot.server.mark()
+    await bot.server.edit_text(question, "年轻人应该学什么")
+    await bot.pump()
+    [again] = bot.server.messages(USER, mark)
+    assert again.text.startswith("沈向洋") and again.reply_to == question["message_id"]
 
 
 async def test_group_only_commands_mentions_and_replies(bot: InProcessBot) -> None:
@@ -295,3 +302,107 @@ def test_callback_data_round_trip_and_limits() -> None:
     assert keyboards.encode(keyboards.TOPIC, "x" * 70) is None
     assert keyboards.encode(keyboards.TOPIC, "a|b") is None
     assert keyboards.decode("v2|x|ding-lei") is None and keyboards.decode("") is None and keyboards.decode(None) is None
+
+
+# ---- issue 13: short replies, buttons that lead somewhere, compare, small talk ----
+
+
+async def test_more_pages_through_every_other_answer_of_the_expert_in_place(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 沈向洋 年轻人应该学什么")  # education: no other answer on that topic
+    [page], _ = await tap(bot, msg, "更多沈向洋")  # a new message: the answer stays on screen
+    assert "沈向洋的其他回答 · 第 1/2 条" in page.text and "◀" not in page.button_texts
+    first = page.text
+    sent, _ = await tap(bot, page, "▶")
+    assert sent == [] and "第 2/2 条" in page.text and page.text != first  # paging edits in place
+    assert "▶" not in page.button_texts and "◀" in page.button_texts  # nothing more: no such button
+    assert not any("更多沈向洋" in t for t in page.button_texts)
+    await tap(bot, page, "◀")
+    assert page.text == first
+
+
+async def test_more_reaches_answers_outside_the_first_topic(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask 丁磊 人工智能需要监管吗")  # dl-003, alone in its topic
+    sent, answer = await tap(bot, msg, "更多丁磊")
+    assert sent and "第 1/3 条" in sent[0].text and not answer.get("text")
+
+
+async def test_topic_with_several_answers_pages_in_place(bot: InProcessBot) -> None:
+    [listing] = await say(bot, "/topics")
+    [topic], _ = await tap(bot, listing, "regulation（3）")
+    assert "第 1/3 条" in topic.text and "▶" in topic.button_texts
+    sent, _ = await tap(bot, topic, "▶")
+    assert sent == [] and "第 2/3 条" in topic.text
+    await tap(bot, topic, "▶")
+    assert "第 3/3 条" in topic.text and "▶" not in topic.button_texts
+
+
+async def test_an_expert_with_one_answer_has_no_more_button(bot: InProcessBot, tmp_path: Path) -> None:
+    [msg] = await say(bot, "/ask 张亚勤 自动驾驶什么时候普及")
+    assert "更多张亚勤的观点" in msg.button_texts  # two entries: one more
+    [page], _ = await tap(bot, msg, "更多张亚勤")
+    assert "第 1/1 条" in page.text and "▶" not in page.button_texts
+
+
+@pytest.mark.parametrize("text", ["/compare 丁磊和沈向洋 监管", "/compare 丁磊 vs 沈向洋 监管", "/compare 丁磊、沈向洋 监管"])
+async def test_compare_understands_and_and_vs(bot: InProcessBot, text: str) -> None:
+    [msg] = await say(bot, text)
+    assert "① 丁磊" in msg.text and "② 沈向洋" in msg.text
+
+
+async def test_unknown_name_in_compare_says_so_and_keeps_the_current_expert(bot: InProcessBot, tmp_path: Path) -> None:
+    await say(bot, "/expert 张亚勤")
+    [msg] = await say(bot, "/compare 丁磊和马云 监管")
+    assert "没有找到叫「马云」的专家" in msg.text and "当前专家不变" in msg.text
+    sent, _ = await tap(bot, msg, "沈向洋")  # picks for the comparison, with 丁磊 already chosen
+    assert sent == [] and "① 丁磊 与 ② 沈向洋" in msg.text
+    saved = json.loads((tmp_path / "data" / "chats.json").read_text(encoding="utf-8"))
+    assert saved["chat_data"][str(USER)]["expert"] == "zhang-yaqin"
+    [answer] = await say(bot, "监管怎么做")
+    assert answer.text.startswith("张亚勤")
+
+
+@pytest.mark.parametrize(("text", "english"), [("你好", False), ("谢谢！", False), ("你是谁", False),
+                                               ("hi", True), ("Thanks!", True)])
+async def test_small_talk_gets_a_short_friendly_reply_with_questions_to_tap(bot: InProcessBot, text: str,
+                                                                             english: bool) -> None:
+    [msg] = await say(bot, text)
+    assert "没有找到" not in msg.text and "No recorded" not in msg.text and len(msg.text) < 200
+    assert msg.text.isascii() == english
+    assert len(msg.buttons) == 2
+    [answer], _ = await tap(bot, msg, msg.button_texts[0])
+    assert "来源：" in answer.text  # the example asks exactly its label, which has an answer
+
+
+async def test_greeting_with_a_question_is_a_question(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "你好，年轻人应该学什么")
+    assert msg.text.startswith("沈向洋")
+
+
+async def test_english_question_gets_english_chrome_and_a_verbatim_quote(bot: InProcessBot) -> None:
+    [msg] = await say(bot, "/ask Harry Shum what about AI regulation")
+    assert "Source: " in msg.text and "人工智能治理需要全球合作，监管应当分级分类。" in msg.text
+    assert {"More from 沈向洋", "Other experts", "Compare"} <= set(msg.button_texts)
+
+
+async def test_no_button_is_dead(bot: InProcessBot) -> None:
+    """Press every button of every reply reached from a few starts (two taps deep): none may answer
+    "nothing more" or post a copy of the message it sits under."""
+    starts = [await say(bot, t) for t in ("/ask 丁磊 你怎么看开源大模型", "/ask 张亚勤 年轻人应该学数学吗",
+                                        "/compare 丁磊 沈向洋 监管", "/topics", "你好")]
+    frontier = [(msgs[-1], 0) for msgs in starts]
+    pressed = 0
+    while frontier:
+        message, depth = frontier.pop(0)
+        for label in [b["text"] for b in message.buttons if "callback_data" in b]:
+            before = message.text
+            sent, answer = await tap(bot, message, label)
+            pressed += 1
+            toast = str(answer.get("text") or "")
+            assert "没有" not in toast and "过期" not in toast, (label, toast)
+            assert sent or message.text != before or message.edits, (label, "nothing happened")
+            assert all(m.text != before for m in sent), (label, "repeats what is on screen")
+            if depth < 1:
+                frontier += [(m, depth + 1) for m in sent[-1:]]
+            if message.edits:  # paged in place: the old buttons are gone; go on from the new ones
+                break
+    assert pressed >= 30

@@ -56,7 +56,7 @@ from bot.telegram.services import KEY, Services
 logger = logging.getLogger(__name__)
 
 # Edited messages and channel posts are not asked for at all: ignoring them is deliberate.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 
 
@@ -102,7 +102,7 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
 
 def _register(app: Application) -> None:  # type: ignore[type-arg]
     """Every handler in one block; order matters only for the catch-alls at the end."""
-    message = filters.UpdateType.MESSAGE  # never edited messages or channel posts
+    message = filters.UpdateType.MESSAGE  # new messages; edited ones only as questions (below); no channel posts
     app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
     app.add_handler(CommandHandler("start", handlers.start, filters=message))
     app.add_handler(CommandHandler("help", handlers.help_command, filters=message))
@@ -117,6 +117,9 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("reload", handlers.reload, filters=message))
     app.add_handler(MessageHandler(message & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(message & filters.TEXT & handlers.ADDRESSED, handlers.question))
+    # An edited question is answered again; an edited command is not run twice.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT & ~filters.COMMAND
+                                   & handlers.ADDRESSED, handlers.question))
     app.add_handler(MessageHandler(message & filters.ChatType.PRIVATE & ~filters.TEXT, handlers.unsupported))
     app.add_handler(CallbackQueryHandler(handlers.button))
     app.add_handler(InlineQueryHandler(handlers.inline_query))

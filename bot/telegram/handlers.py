@@ -126,7 +126,7 @@ async def send(update: Update, context: Context, reply: Reply, *, edit: bool = F
     if chat is None:
         return
     parts = render.render(reply)
-    markup = keyboards.for_reply(reply, _stash(update, context))
+    markup = keyboards.for_reply(reply, _stash(update, context), services(context).conversation.compare_candidates)
     query = update.callback_query
     if edit and query is not None and len(parts) == 1:
         try:
@@ -135,7 +135,9 @@ async def send(update: Update, context: Context, reply: Reply, *, edit: bool = F
             if "not modified" not in str(exc).lower():
                 raise
         return
-    quote = update.message.message_id if update.message and chat.type != ChatType.PRIVATE else None
+    asked = update.message or update.edited_message
+    # Quoted in groups (the thread stays readable) and for an edit (which version is answered).
+    quote = asked.message_id if asked and (chat.type != ChatType.PRIVATE or update.edited_message) else None
     for i, part in enumerate(parts):
         await context.bot.send_message(
             chat.id,
@@ -221,8 +223,10 @@ async def compare(update: Update, context: Context) -> None:
 
 
 async def question(update: Update, context: Context) -> None:
-    """Plain text (private chat, mention or reply in a group): a question to the current expert."""
-    message = update.message
+    """Plain text (private chat, mention or reply in a group): a question to the current expert.
+
+    An edited question is answered again, as a new reply quoting the edited message."""
+    message = update.message or update.edited_message
     if message is None or message.text is None:
         return
     text = _clean(message.text)

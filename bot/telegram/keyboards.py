@@ -8,7 +8,7 @@ suggested question, the query to re-ask) is kept in a small per-chat stash under
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -126,21 +126,28 @@ def _pager(page: int, total: int, action: str, *prefix: str) -> list[InlineKeybo
     return [b for b in buttons if b is not None]
 
 
-def answer_buttons(match: Match, english: bool = False, *, more: bool = True) -> list[list[InlineKeyboardButton]]:
-    """Under an answer: more from this expert (only when there is more), other experts, compare.
+Others = Callable[[str], list[Persona]]
+"""Entry id -> the other experts who spoke on its topic (Conversation.compare_candidates)."""
 
-    No source button: the source is on the answer already, with its link."""
+
+def answer_buttons(match: Match, english: bool = False, *, more: bool = True,
+                   others: Others | None = None) -> list[list[InlineKeyboardButton]]:
+    """Under an answer: more from this expert, other experts, compare; each only when it leads
+    somewhere (the expert has more; someone else spoke on it). No source button: the source is on
+    the answer already, with its link."""
     words, eid = labels(english), match.entry.id
     name = match.persona.display_name
+    elsewhere = others is None or bool(others(eid))
     return _rows([
         _button(words["more"].format(name=name), MORE, eid) if more and len(match.persona.entries) > 1 else None,
-        _button(words["others"], OTHERS, eid),
-        _button(words["versus"], VERSUS, eid),
+        _button(words["others"], OTHERS, eid) if elsewhere else None,
+        _button(words["versus"], VERSUS, eid) if elsewhere else None,
     ], 3 if english else 2)
 
 
-def for_reply(reply: Reply, stash: Stash) -> InlineKeyboardMarkup | None:
-    """The keyboard under a reply's last message, if it has one."""
+def for_reply(reply: Reply, stash: Stash, others: Others | None = None) -> InlineKeyboardMarkup | None:
+    """The keyboard under a reply's last message, if it has one. With `others`, buttons about other
+    experts are left out where nobody else spoke on the answer's topic."""
     match reply:
         case Welcome() | ExpertList():
             current = reply.current
@@ -154,17 +161,17 @@ def for_reply(reply: Reply, stash: Stash) -> InlineKeyboardMarkup | None:
                            _button("所有专家", ALL) if reply.selected else None], 2)
             return _markup(rows)
         case AnswerReply():
-            return _markup(_answer_keyboard(reply, stash))
+            return _markup(_answer_keyboard(reply, stash, others))
         case EntryReply():
             if reply.origin is None:
-                return _markup(answer_buttons(reply.match))
+                return _markup(answer_buttons(reply.match, others=others))
             pager = _pager(reply.page, reply.total, MORE, reply.origin)
-            return _markup([pager, *answer_buttons(reply.match, more=False)])
+            return _markup([pager, *answer_buttons(reply.match, more=False, others=others)])
         case TopicAnswer():
             shown = reply.matches[reply.index]
             pid = reply.persona.id if reply.persona else ""
             pager = _pager(reply.index, len(reply.matches), TOPIC, reply.topic, pid)
-            return _markup([pager, *answer_buttons(shown)])
+            return _markup([pager, *answer_buttons(shown, others=others)])
         case CompareReply():
             words = labels(reply.english)
             sides = [s for s in reply.comparison.sides if s.matches and len(s.persona.entries) > 1]
@@ -193,10 +200,10 @@ def for_reply(reply: Reply, stash: Stash) -> InlineKeyboardMarkup | None:
     return None
 
 
-def _answer_keyboard(reply: AnswerReply, stash: Stash) -> list[list[InlineKeyboardButton]]:
+def _answer_keyboard(reply: AnswerReply, stash: Stash, others: Others | None) -> list[list[InlineKeyboardButton]]:
     answer, words = reply.answer, labels(reply.english)
     if answer.matches:
-        rows = answer_buttons(answer.matches[0], reply.english)
+        rows = answer_buttons(answer.matches[0], reply.english, others=others)
         rest = [_button(f"{m.persona.display_name}：{suggestion_label(m.entry.question)}", ENTRY, m.entry.id)
                 for m in answer.matches[1:]]
         return rows + _rows(rest, 1)
