@@ -104,8 +104,10 @@ class Engine:
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
-        return Texts(doc.question, fold(doc.entry.answer), tuple(fold(a) for a in doc.entry.alternates),
-                     frozenset(doc.entry.topics))
+        answer = fold(doc.entry.answer)
+        alternates = tuple(fold(a) for a in doc.entry.alternates)
+        return Texts(doc.question, answer, alternates, frozenset(doc.entry.topics),
+                     features.bigrams(" ".join((doc.question, answer, *alternates))))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -198,18 +200,22 @@ class Engine:
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
         order = np.argsort(-probability, kind="stable")
         matches = []
-        for row in order:
+        for rank, row in enumerate(order):
             doc_id = int(scored.candidates[row])
             doc = self._docs[doc_id]
             p = float(probability[row])
-            terms = tuple(c.text for c, ids in zip(q.concepts, scored.found.answers.matched, strict=True)
-                          if doc_id in ids)
-            topics = tuple(t for t in doc.entry.topics if t in q.topics)
-            why = self.model.contributions(scored.features[row])
-            part = self._part(doc_id, int(scored.found.answers.best_passage[doc_id]))
             sure = float(confidence[row])
-            matches.append((Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part),
-                            sure >= self.model.threshold))
+            given = sure >= self.model.threshold
+            topics = tuple(t for t in doc.entry.topics if t in q.topics)
+            if given or rank == 0:  # explained only where it can be shown
+                terms = tuple(c.text for c, ids in zip(q.concepts, scored.found.answers.matched, strict=True)
+                              if np.any(ids == doc_id))
+                why = self.model.contributions(scored.features[row])
+                part = self._part(doc_id, int(scored.found.answers.best_passage[doc_id]))
+                match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
+                matches.append((match, given))
+            else:
+                matches.append((Match(doc.persona, doc.entry, round(100 * sure, 1), (), topics, p), given))
         return matches
 
     def candidate(self, doc_id: int) -> tuple[Persona, Entry]:
@@ -253,13 +259,17 @@ class Engine:
         return Comparison(q.text, q.topics[0] if q.topics else None, sides)
 
     def _views(self, q: Query) -> Comparison:
-        """"大家怎么看X": every expert with a confident answer, most confident first."""
-        best: dict[str, Match] = {}
-        for m, sure in self._rank(q, []):
-            if sure and m.persona.id not in best:
-                best[m.persona.id] = m
-        views = list(best.values())[: self.settings.max_views]
-        return Comparison(q.text, q.topics[0] if q.topics else None, [Side(m.persona, [m]) for m in views])
+        """"大家怎么看X": each expert among the open ranking's candidates, asked on their own (as in
+        a comparison), in the ranking's order; those with a confident answer make a side each."""
+        experts = list(dict.fromkeys(m.persona.id for m, _ in self._rank(q, [])))
+        sides = []
+        for persona_id in experts:
+            side = self._compare([self._persona(persona_id)], q).sides[0]
+            if side.matches:
+                sides.append(side)
+            if len(sides) == self.settings.max_views:
+                break
+        return Comparison(q.text, q.topics[0] if q.topics else None, sides)
 
     # Browsing
 

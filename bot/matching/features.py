@@ -66,6 +66,7 @@ class Texts:
     answer: str
     alternates: tuple[str, ...]
     topics: frozenset[str]
+    bigrams: frozenset[str]  # Chinese character pairs of all three
 
 
 @dataclass(frozen=True)
@@ -164,19 +165,16 @@ def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]
     return out
 
 
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1) if has_cjk(text[i]) and has_cjk(text[i + 1])}
+def bigrams(text: str) -> frozenset[str]:
+    """Pairs of adjacent Chinese characters."""
+    return frozenset(text[i : i + 2] for i in range(len(text) - 1) if has_cjk(text[i]) and has_cjk(text[i + 1]))
 
 
 def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
-    wanted = _bigrams(said)
+    wanted = bigrams(said)
     if not wanted:
         return [0.0] * len(rows)
-    out = []
-    for t in rows:
-        text = " ".join((t.question, t.answer, *t.alternates))
-        out.append(sum(b in text for b in wanted) / len(wanted))
-    return out
+    return [len(wanted & t.bigrams) / len(wanted) for t in rows]
 
 
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:

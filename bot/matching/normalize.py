@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 from bot.matching.index import Concept, Form, Index
@@ -44,6 +45,14 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)
     said: str = ""  # the folded question without names, as typed (before translation)
     everyone: bool = False  # asks what all the experts think (cues.yaml)
+
+
+@lru_cache(maxsize=8192)
+def _sound(char: str) -> str:
+    """A character's pinyin without tone (its most common reading)."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(char))
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -132,25 +141,26 @@ class QueryAnalyzer:
         return folded, found
 
     def _take_exact_names(self, folded: str) -> tuple[str, list[Persona]]:
-        found: list[Persona] = []
+        """Longest alias first (so `沈向洋` is not read as `沈`...), reported in the order the
+        question names them (a comparison's sides follow the question)."""
+        first: dict[str, tuple[int, Persona]] = {}
         for _, pattern, persona in self._names:
-            if pattern.search(folded):
-                folded = pattern.sub(" ", folded)
-                if persona not in found:
-                    found.append(persona)
-        return folded, found
+            hit = pattern.search(folded)
+            if hit:
+                folded = pattern.sub(lambda m: " " * len(m.group()), folded)  # keep positions
+                if persona.id not in first or hit.start() < first[persona.id][0]:
+                    first[persona.id] = (hit.start(), persona)
+        return re.sub(r" {2,}", " ", folded), [p for _, p in sorted(first.values(), key=lambda item: item[0])]
 
     def _take_sound_alike_names(self, folded: str) -> tuple[str, list[Persona]]:
         """A name written with the right surname and sound-alike given name (pinyin, no tones)."""
-        from pypinyin import lazy_pinyin
-
         found: list[Persona] = []
         for name, persona in self._sounds:
-            sound = lazy_pinyin(name)
+            sound = [_sound(c) for c in name]
             start = folded.find(name[0])
             while start != -1:
                 window = folded[start : start + len(name)]
-                if len(window) == len(name) and has_cjk(window) and lazy_pinyin(window) == sound:
+                if len(window) == len(name) and has_cjk(window) and [_sound(c) for c in window] == sound:
                     folded = folded[:start] + " " + folded[start + len(name) :]
                     if persona not in found:
                         found.append(persona)

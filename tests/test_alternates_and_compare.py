@@ -1,0 +1,126 @@
+"""Alternate questions (corpus/alternates.yaml) and comparisons that follow the user's question.
+
+Queries here are our own, not eval cases.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.ingest.build import build_personas
+from bot.matching import Engine
+from bot.matching.engine import load_stopwords
+from bot.model import DataError, Persona, load_personas
+from bot.paths import default_corpus_dir, default_personas_dir
+from bot.text import fold
+from bot.vocabulary import load_vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS = ROOT / "corpus"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine.load()
+
+
+def _without_alternates(persona: Persona) -> Persona:
+    topics = {t: [e.model_copy(update={"alternates": []}) for e in es] for t, es in persona.topics.items()}
+    return persona.model_copy(update={"topics": topics})
+
+
+def test_an_alternate_pointing_at_no_entry_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    path = corpus / "alternates.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines += ["ding-lei-001-000000:", '  - {q: "一个没有主人的问题", by: test, date: 2026-12-02}']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        build_personas(corpus)
+    (problem,) = info.value.problems
+    assert problem.file == str(path) and problem.line == len(lines) and "ding-lei-001-000000" in problem.message
+
+
+def test_an_alternate_without_its_question_is_an_error_with_its_line(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    path = corpus / "alternates.yaml"
+    text = path.read_text(encoding="utf-8")
+    first = next(i for i, line in enumerate(text.splitlines()) if line.startswith("  - {q:"))
+    lines = text.splitlines()
+    lines[first] = "  - {by: test}"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        build_personas(corpus)
+    assert [(p.line, "`q`" in p.message) for p in info.value.problems] == [(first + 1, True)]
+
+
+def test_alternates_are_copied_into_entries_and_never_quoted(engine: Engine) -> None:
+    entries = [e for p in engine.personas for e in p.entries]
+    assert sum(len(e.alternates) for e in entries) >= 6 * len(entries) // 2
+    answer = engine.answer("机器人会不会有喜怒哀乐")
+    assert answer.matches and all(m.entry.answer not in m.entry.alternates for m in answer.matches)
+
+
+def test_an_alternate_makes_a_question_answerable_that_was_not_before(engine: Engine) -> None:
+    """喜怒哀乐 is a word neither the answer nor its interviewer used; a blind alternate did."""
+    corpus = default_corpus_dir()
+    bare = Engine([_without_alternates(p) for p in load_personas(default_personas_dir())],
+                  load_vocabulary(corpus), load_stopwords(corpus))
+    query = "机器人会不会有喜怒哀乐"
+    assert not bare.answer(query).matches
+    top = engine.answer(query).matches[0]
+    assert top.persona.display_name == "沈为" and "机器没有感情是当前的假设" in top.entry.answer
+
+
+def test_compare_answers_each_side_on_the_question_itself() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "compare", "丁磊", "沈为", "算力重要吗", "--json"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    sides = json.loads(result.stdout)["sides"]
+    assert [s["persona"] for s in sides] == ["丁磊", "沈为"]
+    assert all(s["matches"] and "算力" in fold(s["matches"][0]["answer"]) for s in sides)
+
+
+@pytest.mark.parametrize(
+    ("query", "experts"),
+    [
+        ("对比丁磊和沈向洋对AGI的看法", ["丁磊", "沈向洋"]),
+        ("丁磊和沈为怎么看算力", ["丁磊", "沈为"]),
+        ("Ding Lei vs Harry Shum on open source", ["丁磊", "沈向洋"]),
+    ],
+)
+def test_a_question_naming_two_experts_is_a_comparison_in_their_order(engine: Engine, query: str,
+                                                                       experts: list[str]) -> None:
+    comparison = engine.answer(query).comparison
+    assert comparison is not None
+    assert [s.persona.display_name for s in comparison.sides] == experts
+    assert all(s.matches for s in comparison.sides)
+
+
+def test_what_everyone_thinks_gives_each_confident_expert_once(engine: Engine) -> None:
+    for query in ("大家怎么看开源", "what do they all think about open source models"):
+        comparison = engine.answer(query).comparison
+        assert comparison is not None and 2 <= len(comparison.sides) <= engine.settings.max_views
+        names = [s.persona.display_name for s in comparison.sides]
+        assert len(set(names)) == len(names)
+        assert all("开源" in fold(s.matches[0].entry.answer) for s in comparison.sides)
+
+
+def test_a_name_in_the_question_overrides_the_selected_expert(engine: Engine) -> None:
+    answer = engine.answer("沈为怎么看失业", persona="丁磊")
+    assert answer.matches and answer.matches[0].persona.display_name == "沈为"
+
+
+def test_natural_compare_through_the_terminal_chat() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "chat"], input="丁磊和沈为怎么看算力\n/quit\n",
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "丁磊" in out and "沈为" in out and "核心壁垒包括数据、算力、算法" in out
