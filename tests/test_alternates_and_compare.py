@@ -124,3 +124,15 @@ def test_natural_compare_through_the_terminal_chat() -> None:
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "丁磊" in out and "沈为" in out and "核心壁垒包括数据、算力、算法" in out
+
+
+def test_a_near_duplicate_of_a_declined_question_gets_no_answer(engine: Engine) -> None:
+    from bot.feedback.declined import Declined, DeclinedQuestion
+
+    query = "AI会不会造成大量失业"
+    assert engine.answer(query).matches
+    corpus = default_corpus_dir()
+    curated = Engine(load_personas(default_personas_dir()), load_vocabulary(corpus), load_stopwords(corpus),
+                     declined=Declined([DeclinedQuestion("AI会不会造成大量的失业？", 1)]))
+    assert not curated.answer(query).matches
+    assert curated.answer("AI会不会让很多人丢饭碗").matches  # only near-duplicates are declined

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
+from bot.feedback.declined import Declined
 from bot.matching import features
 from bot.matching.features import Retrieved, Texts
 from bot.matching.index import Index, IntArray, release_build_memory
@@ -65,12 +66,14 @@ class Engine:
 
     def __init__(self, personas: list[Persona], vocabulary: Vocabulary | None = None,
                  stopwords: frozenset[str] = frozenset(), model: Model | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, declined: Declined | None = None) -> None:
         self.personas = sorted(personas, key=lambda p: p.id)
         self.vocabulary = vocabulary or Vocabulary()
         self._docs = [_Doc(p, e, fold(e.question)) for p in self.personas for e in p.entries]
         self._by_entry = {d.entry.id: i for i, d in enumerate(self._docs)}
         self.model = model or Model.load()
+        # Questions a curator declined (corpus/declined.yaml): their near-duplicates get no answer.
+        self.declined = declined or Declined([])
         self.settings = settings or Settings.load()
         self._persona_position = {p.id: i for i, p in enumerate(self.personas)}
         self._persona_of = np.array([self._persona_position[d.persona.id] for d in self._docs], dtype=np.int32)
@@ -114,7 +117,7 @@ class Engine:
         """Load and validate a personas directory (raises model.DataError) and build the index."""
         corpus = corpus_dir or default_corpus_dir()
         return cls(load_personas(personas_dir or default_personas_dir()), load_vocabulary(corpus),
-                   load_stopwords(corpus))
+                   load_stopwords(corpus), declined=Declined.load(corpus))
 
     # Experts
 
@@ -152,6 +155,8 @@ class Engine:
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None
             return Answer(query, target, [], self._suggest(q, allowed), profile=profile)
+        if self.declined.matches(query):
+            return Answer(query, target, [], self._suggest(q, allowed))
         if len(q.personas) >= 2 or (q.everyone and not q.personas):
             # "丁磊和沈为怎么看算力", "Ding Lei vs Harry Shum on X", "大家怎么看X": one answer per expert.
             comparison = self._compare(list(q.personas), q) if q.personas else self._views(q)
