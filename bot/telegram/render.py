@@ -45,6 +45,7 @@ MAX_ECHO = 200  # how much of the user's own text a reply quotes back
 MAX_ROLE = 24  # the role line under a name: one phone line
 MAX_QUESTION = 40  # the interviewer's question, shortened to at most two phone lines
 MAX_PART = 220  # the matched passage shown before the expandable full answer: about six phone lines
+MAX_SIDE = 100  # a compare card's passage per side: several sides must fit one screen
 MAX_TITLE = 24  # a source's title in the one-line citation
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s)")
 _QUESTION = re.compile(r"[^。！？!?；;\n]*[？?]")
@@ -267,7 +268,7 @@ def _source(source: Source, english: bool = False, *, short: bool = False) -> li
     return out
 
 
-def lead_passage(match: Match) -> tuple[str, str, str] | None:
+def lead_passage(match: Match, limit: int = MAX_PART) -> tuple[str, str, str] | None:
     """(before, passage, after) of the answer, the passage being the matched part, cut at a sentence
     end to MAX_PART; None when there is no part (short answer, or the question itself matched).
     The passage is always a verbatim substring of the answer."""
@@ -275,13 +276,13 @@ def lead_passage(match: Match) -> tuple[str, str, str] | None:
     if not part or part not in answer or len(part) >= len(answer):
         return None
     start = answer.index(part)
-    if len(part) > MAX_PART:
+    if len(part) > limit:
         cut = 0
         for m in _SENTENCES.finditer(part):
-            if m.end() > MAX_PART:
+            if m.end() > limit:
                 break
             cut = m.end()
-        part = part[: cut or MAX_PART]
+        part = part[: cut or limit]
     return answer[:start], part, answer[start + len(part):]
 
 
@@ -300,7 +301,7 @@ def match_spans(match: Match, heading: list[Span] | None = None, *, sure: bool =
     if asked:
         out += [Span(words["q"], "b"), Span(asked), Span("\n")]
     answer = match.entry.answer
-    lead = lead_passage(match)
+    lead = lead_passage(match, MAX_SIDE if compact else MAX_PART)
     if lead is not None:
         before, passage, after = lead
         out += [Span("…" if before else "", block="blockquote"), Span(passage, "b", block="blockquote"),
