@@ -30,7 +30,6 @@ from bot.paths import default_corpus_dir, default_personas_dir
 from bot.text import Tokenizer, fold
 from bot.vocabulary import Vocabulary, load_vocabulary
 
-_FOLDED_CACHE = 4096
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")  # as the index splits answers into passages
 
 
@@ -86,15 +85,16 @@ class Engine:
             [(d.question, fold(d.entry.answer)) for d in self._docs],
             self.tokenizer,
             stopwords,
+            self.settings.index,
         )
         # Alternate questions pooled into one field per entry (pooling beat the best single one),
         # and the entry's context (who speaks, where, at which point), each a one-passage document.
         self.alternates = Index([(fold("。".join(d.entry.alternates)), "") for d in self._docs], self.tokenizer,
-                                stopwords)
+                                stopwords, self.settings.index)
         self.context = Index([(fold(c), "") for c in _contexts(self._docs, self.vocabulary)], self.tokenizer,
-                             stopwords)
+                             stopwords, self.settings.index)
         release_build_memory()
-        self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer)
+        self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
         # Every way of writing each expert's name, folded, for exact lookups in resolve().
         self._by_name = {
@@ -103,7 +103,7 @@ class Engine:
             for n in (p.id, p.name, p.name_simplified, p.pinyin, *p.aliases)
         }
         # Folded texts are needed only for the few candidates of each query: cache, don't store.
-        self._texts = lru_cache(maxsize=_FOLDED_CACHE)(self._fold_texts)
+        self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
@@ -192,7 +192,8 @@ class Engine:
         x = features.build(
             q, pool, found, self._texts,
             named=[self._docs[int(i)].persona.id in named for i in pool],
-            common=[self.tokenizer.is_common(c.text) for c in q.concepts],
+            common=[self.tokenizer.is_common(c.text, self.settings.query.common_word_frequency)
+                    for c in q.concepts],
         )
         return Scored(pool, x, found)
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import K1, Hits, IntArray
+from bot.matching.index import Hits, IntArray
 from bot.matching.normalize import Query
 from bot.text import has_cjk
 
@@ -84,7 +84,7 @@ def first_stage(found: Retrieved) -> npt.NDArray[np.float32]:
 
 
 def _norm_bm25(hits: Hits) -> npt.NDArray[np.float32]:
-    top = np.float32(max(hits.total_weight, 1e-9) * (K1 + 1))
+    top = np.float32(max(hits.total_weight, 1e-9) * (hits.k1 + 1))
     return hits.bm25 / top
 
 

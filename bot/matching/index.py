@@ -23,11 +23,8 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from bot.matching.settings import IndexSettings
 from bot.text import Tokenizer, has_cjk
-
-K1 = 1.2
-B = 0.75
-WINDOW = 2  # sentences per answer passage
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
@@ -71,13 +68,16 @@ class Hits:
     best_passage: IntArray  # per entry: the passage (global number) with the highest coverage, -1 if none
     total_weight: float  # sum of the query's concept weights: BM25 divided by it is comparable across queries
     max_weight: float  # the largest weight any concept can have in this index (a word no entry uses)
+    k1: float  # BM25's saturation constant: the most one term can score is idf x (k1 + 1)
 
 
 class Index:
     """BM25 over passages of folded text; an entry is as good as its best passage."""
 
-    def __init__(self, docs: Sequence[tuple[str, str]], tokenizer: Tokenizer, stopwords: frozenset[str]) -> None:
+    def __init__(self, docs: Sequence[tuple[str, str]], tokenizer: Tokenizer, stopwords: frozenset[str],
+                 settings: IndexSettings | None = None) -> None:
         """`docs`: (folded question, folded answer) per entry, in entry order."""
+        self.settings = settings or IndexSettings()
         self.tokenizer = tokenizer
         self.stopwords = stopwords
         self.size = len(docs)
@@ -110,7 +110,8 @@ class Index:
         entry_df = np.bincount((entry_pairs // max(self.size, 1)).astype(np.int64), minlength=len(vocabulary))
         idf = np.log(1 + (self.size - entry_df + 0.5) / (entry_df + 0.5))
         tf_f = tf.astype(np.float32)
-        weights = (idf[pair_terms] * tf_f * (K1 + 1) / (tf_f + K1 * (1 - B + B * lengths[pair_passages] / avg)))
+        k1, b = self.settings.k1, self.settings.b
+        weights = (idf[pair_terms] * tf_f * (k1 + 1) / (tf_f + k1 * (1 - b + b * lengths[pair_passages] / avg)))
         bounds = np.searchsorted(pair_terms, np.arange(len(vocabulary) + 1))
         names = sorted(vocabulary, key=vocabulary.__getitem__)
         self._ids: dict[str, IntArray] = {}
@@ -126,7 +127,7 @@ class Index:
         self._pinyin: dict[str, list[str]] | None = None
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
-        """Tokens of the question, then of each window of WINDOW sentences (each sentence cut once).
+        """Tokens of the question, then of each window of `window` sentences (each sentence cut once).
 
         A document with no answer (the pooled alternate questions, a speaker's role) is one passage.
         """
@@ -134,8 +135,8 @@ class Index:
             return [self._doc_tokens(question)]
         sentences = [self._doc_tokens(s) for s in _SENTENCE.findall(answer) if s.strip()] or [self._doc_tokens(answer)]
         windows = [
-            [t for sentence in sentences[i : i + WINDOW] for t in sentence]
-            for i in range(max(1, len(sentences) - WINDOW + 1))
+            [t for sentence in sentences[i : i + self.settings.window] for t in sentence]
+            for i in range(max(1, len(sentences) - self.settings.window + 1))
         ]
         return [self._doc_tokens(question), *windows]
 
@@ -148,7 +149,7 @@ class Index:
         local = int(passage) - int(self._first[entry])
         if passage < 0 or local <= 0:
             return None
-        return local - 1, local - 1 + WINDOW
+        return local - 1, local - 1 + self.settings.window
 
     def __contains__(self, term: str) -> bool:
         return term in self._ids
@@ -157,15 +158,15 @@ class Index:
         """How much a concept counts toward coverage: the idf of the word, or of its best form.
 
         A Chinese word no entry uses weighs the most (it is what the question is about, and
-        nobody spoke of it); an unknown English word weighs half, as it is more often a word
-        the glossary lacks than a topic.
+        nobody spoke of it); an unknown English word weighs `unknown_latin_share` of that, as it
+        is more often a word the glossary lacks than a topic.
         """
         if concept.text in self._idf:  # the user's own word, not its rarest synonym
             return self._idf[concept.text]
         known = [self._idf[f.term] for f in concept.forms if f.term in self._idf]
         if known:
             return max(known)
-        return self.max_idf if has_cjk(concept.text) else self.max_idf / 2
+        return self.max_idf if has_cjk(concept.text) else self.max_idf * self.settings.unknown_latin_share
 
 
 
@@ -254,7 +255,7 @@ class Index:
             specific /= np.float32(total_specific)
             e_specific /= np.float32(total_specific)
         return Hits(bm25, cover, count, topical, e_cover, matched, specific, e_specific, importance, best_passage,
-                    total, self.max_idf)
+                    total, self.max_idf, self.settings.k1)
 
     # Spelling help: only for words no entry uses.
 

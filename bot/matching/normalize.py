@@ -14,15 +14,11 @@ from functools import lru_cache
 from itertools import pairwise
 
 from bot.matching.index import Concept, Form, Index
+from bot.matching.settings import QuerySettings
 from bot.model import Persona
 from bot.text import Tokenizer, fold, has_cjk
 from bot.vocabulary import Namesake, Vocabulary
 
-SYNONYM_WEIGHT = 0.8
-# Only the start of a very long message is analysed: a question is rarely longer, and a
-# 4,096-character paste must not cost a third of a second.
-MAX_ANALYSED = 600
-SPELLING_WEIGHT = 0.9
 _LATIN = re.compile(r"[a-z0-9]")
 # "three revolutions" / 三场革命: a bare numeral matches the numeral with its measure word.
 _NUMERALS = "一二两三四五六七八九十"
@@ -66,7 +62,9 @@ def _phrase_pattern(phrase: str) -> re.Pattern[str]:
 class QueryAnalyzer:
     """Built once per engine from the personas and the vocabulary; analyses each query."""
 
-    def __init__(self, personas: list[Persona], vocab: Vocabulary, index: Index, tokenizer: Tokenizer) -> None:
+    def __init__(self, personas: list[Persona], vocab: Vocabulary, index: Index, tokenizer: Tokenizer,
+                 settings: QuerySettings | None = None) -> None:
+        self.settings = settings or QuerySettings()
         self.index = index
         self.tokenizer = tokenizer
         self.stopwords = index.stopwords
@@ -114,7 +112,7 @@ class QueryAnalyzer:
         self._longest = max((len(k) for k in self._translations), default=0)
 
     def analyse(self, text: str) -> Query:
-        folded = fold(text[:MAX_ANALYSED])
+        folded = fold(text[: self.settings.max_analysed_chars])
         rest, personas = self._take_names(folded)
         namesake, namesake_of = None, None
         for persona in personas:
@@ -216,12 +214,12 @@ class QueryAnalyzer:
                     fixed = self._spelling(part)
                     if fixed:
                         corrections[part] = fixed[0]
-                        forms += [Form(f, SPELLING_WEIGHT) for f in fixed]
+                        forms += [Form(f, self.settings.spelling_weight) for f in fixed]
                 if len(part) == 1 and part in _NUMERALS:
                     forms += [Form(part + m) for m in _MEASURES if part + m in self.index]
                 for synonym in self._groups.get(part, ()):
                     if synonym != part and all(f.term != synonym for f in forms):
-                        forms.append(Form(synonym, SYNONYM_WEIGHT))
+                        forms.append(Form(synonym, self.settings.synonym_weight))
                 entity = any(f.term in self._entities for f in forms)
                 concepts.append(Concept(part, tuple(forms), entity))
         return concepts, corrections

@@ -1,4 +1,8 @@
-"""The matcher's hand-set numbers, read from settings.yaml beside this file: one home, each documented there."""
+"""The matcher's hand-set numbers, read from settings.yaml beside this file: one home, each documented there.
+
+The dataclasses' defaults are the file's values, for building an index or analyser on its own
+(tests, bench); the engine always passes what the file says.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,23 @@ from pathlib import Path
 import yaml
 
 SETTINGS = Path(__file__).with_name("settings.yaml")
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    k1: float = 1.2
+    b: float = 0.75
+    window: int = 2
+    unknown_latin_share: float = 0.5
+
+
+@dataclass(frozen=True)
+class QuerySettings:
+    synonym_weight: float = 0.8
+    spelling_weight: float = 0.9
+    max_analysed_chars: int = 600
+    common_word_frequency: int = 2000
+    folded_cache: int = 4096
 
 
 @dataclass(frozen=True)
@@ -25,6 +46,8 @@ class Settings:
     max_suggestions: int
     min_suggested_probability: float
     max_views: int
+    index: IndexSettings
+    query: QuerySettings
     fit: FitSettings
 
     @classmethod
@@ -40,6 +63,8 @@ class Settings:
             max_suggestions=int(data["max_suggestions"]),
             min_suggested_probability=float(data["min_suggested_probability"]),
             max_views=int(data["max_views"]),
+            index=IndexSettings(**data["index"]),
+            query=QuerySettings(**data["query"]),
             fit=FitSettings(tuple(float(p) for p in fit["penalties"]), int(fit["folds"]), int(fit["repeats"]),
                             float(fit["wrong_quote_cost"])),
         )
