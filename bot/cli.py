@@ -47,7 +47,7 @@ def _print_problems(problems: Sequence[Problem]) -> None:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from bot.ingest.build import stale_files, write_personas
+    from bot.ingest.build import entry_ids, stale_files, write_personas
     from bot.paths import editable_corpus_dir, editable_personas_dir
 
     corpus = args.corpus or editable_corpus_dir()
@@ -62,12 +62,25 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 return 1
             print(f"personas up to date ({out})")
             return 0
+        before = entry_ids(out)
         written = write_personas(corpus, out)
     except DataError as exc:
         _print_problems(exc.problems)
         return EXIT_DATA
     print(f"wrote {len(written)} persona files to {out}")
+    _report_id_changes(before, entry_ids(out))
     return 0
+
+
+def _report_id_changes(before: set[str], after: set[str]) -> None:
+    """Ids are what alternates, stored feedback, deep links and sent buttons point at: say which went."""
+    gone, new = sorted(before - after), sorted(after - before)
+    if before and gone:
+        print(f"{len(gone)} entry id(s) vanished or changed: {', '.join(gone)}")
+        print("  anything that points at them (corpus/alternates.yaml is checked by ingest; stored feedback, "
+              "links and buttons already sent are not) needs the new id.")
+    if before and new:
+        print(f"{len(new)} new entry id(s): {', '.join(new)}")
 
 
 def cmd_add_source(args: argparse.Namespace) -> int:

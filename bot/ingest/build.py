@@ -422,6 +422,20 @@ def stale_files(corpus: Path, out: Path) -> list[str]:
     return sorted(stale)
 
 
+def entry_ids(directory: Path) -> set[str]:
+    """The entry ids in a personas directory as it is now (unreadable files count as none)."""
+    found: set[str] = set()
+    for path in directory.glob(f"*{PERSONA_SUFFIX}"):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        topics = data.get("topics") if isinstance(data, dict) else None
+        for entries in topics.values() if isinstance(topics, dict) else []:
+            found.update(str(e["id"]) for e in entries or [] if isinstance(e, dict) and "id" in e)
+    return found
+
+
 def write_personas(corpus: Path, out: Path) -> list[str]:
     """Rebuild `out` from `corpus`; return the files written. Old persona files are removed."""
     wanted = dict(rendered_files(corpus))  # first: a corpus with a problem writes nothing

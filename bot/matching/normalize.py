@@ -200,8 +200,8 @@ class QueryAnalyzer:
                 continue
             seen.add(word)
             parts = [word]
-            if word not in self.index and has_cjk(word) and len(word) > 2:
-                # An unknown compound: its known sub-words carry its meaning.
+            if word not in self.index and has_cjk(word) and len(word) > 2 and not self.index.homophones(word):
+                # An unknown compound (not a sound-alike of a known word): its known sub-words carry its meaning.
                 subs = [w for w in self.tokenizer.search_words(word)
                         if w != word and (w in self.index or w in self._groups)]
                 subs = [w for w in subs if w not in self.stopwords]
@@ -225,31 +225,38 @@ class QueryAnalyzer:
         return concepts, corrections
 
     def _join_stray_characters(self, words: list[str]) -> list[str]:
-        """`算利` arrives as `算`, `利` (jieba knows no such word): rejoin runs of single unknown
-        characters so the sound-alike search can see the word the user meant."""
+        """`算利` arrives as `算`, `利` (jieba knows no such word): in a run of single characters,
+        join three or two that sound like a word of the index, so the sound-alike search sees it. Whether one
+        character happens to be a word of some answer does not matter: a growing corpus would
+        otherwise switch the repair off (`算` became known once a new answer used it)."""
         out: list[str] = []
         run: list[str] = []
 
         def flush() -> None:
-            joined = "".join(run)
-            if len(run) >= 2 and self.index.homophones(joined):
-                out.append(joined)
-            else:
-                out.extend(run)
+            i = 0
+            while i < len(run):
+                for size in (3, 2):
+                    joined = "".join(run[i : i + size])
+                    if len(joined) == size and self._sounds_like_a_word(joined):
+                        out.append(joined)
+                        i += size
+                        break
+                else:
+                    out.append(run[i])
+                    i += 1
             run.clear()
 
         for word in words:
-            stray = len(word) == 1 and has_cjk(word) and word not in self.index and word not in self.stopwords
-            if stray and len(run) < 3:
+            if len(word) == 1 and has_cjk(word) and word not in self.stopwords:
                 run.append(word)
                 continue
             flush()
-            if stray:
-                run.append(word)
-            else:
-                out.append(word)
+            out.append(word)
         flush()
         return out
+
+    def _sounds_like_a_word(self, joined: str) -> bool:
+        return joined not in self.index and bool(self.index.homophones(joined))
 
     def _spelling(self, word: str) -> list[str]:
         if has_cjk(word):
