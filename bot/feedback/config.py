@@ -42,6 +42,8 @@ class FeedbackConfig:
     enabled: bool = True
     retention_days: int = 90
     secret: str | None = None  # from the environment; None = the key file beside the database
+    corpus: Path | None = None  # where /review writes (None: paths.editable_corpus_dir())
+    tune: Path | None = None  # the tune set /review adds negatives to (None: the checkout's, if any)
 
     @property
     def key_path(self) -> Path:
@@ -62,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser, *, recording: bool = False, d
         parser.add_argument("--retention-days", type=int, metavar="N", default=None,
                             help=f"delete recorded questions after N days (env {RETENTION_ENV}, "
                                  f"default {settings().retention_days})")
+        parser.add_argument("--corpus", metavar="DIR", type=Path, default=None,
+                            help="the corpus /review writes alternates and declined questions to "
+                                 "(default: the project's, or the user's when installed)")
+        parser.add_argument("--tune", metavar="FILE", type=Path, default=None,
+                            help="the tune set /review adds declined questions to (default: the checkout's)")
 
 
 def config_from(args: argparse.Namespace, environ: Mapping[str, str] | None = None,
@@ -83,4 +90,5 @@ def config_from(args: argparse.Namespace, environ: Mapping[str, str] | None = No
         days = settings().retention_days
     if days < 1:
         raise FeedbackConfigError("retention must be at least 1 day (use --no-log to record nothing)")
-    return FeedbackConfig(Path(path), enabled=not no_log, retention_days=days, secret=env.get(SECRET_ENV) or None)
+    return FeedbackConfig(Path(path), enabled=not no_log, retention_days=days, secret=env.get(SECRET_ENV) or None,
+                          corpus=getattr(args, "corpus", None), tune=getattr(args, "tune", None))

@@ -245,6 +245,12 @@ def decline(group: Group, store: FeedbackStore, corpus_dir: Path, tune: Path | N
     return DeclineResult(added, negatives)
 
 
+def default_tune() -> Path | None:
+    """The checkout's eval/tune.yaml, if this runs from a checkout that has one (installed: None)."""
+    path = Path(__file__).resolve().parents[2] / "eval" / "tune.yaml"
+    return path if path.exists() else None
+
+
 def find(groups: Sequence[Group], group_id: str) -> Group | None:
     return next((g for g in groups if g.id == group_id), None)
 
@@ -254,3 +260,32 @@ def candidate_entry(group: Group, choice: str) -> str | None:
     if choice.isdigit() and 1 <= int(choice) <= len(group.candidates):
         return group.candidates[int(choice) - 1].entry_id
     return choice if "-" in choice else None
+
+
+# ---- one-call forms for a front end (Telegram's /review): each opens and closes the store ----
+
+
+def pending(path: Path, engine: Engine, corpus_dir: Path,
+            skipped: frozenset[str] | set[str] = frozenset()) -> list[Group]:
+    """The queue of the store at `path`, minus the group ids in `skipped`; FileNotFoundError when
+    nothing was ever recorded there."""
+    with FeedbackStore.open(path, create=False) as store:
+        return [g for g in build_queue(store, engine, corpus_dir) if g.id not in skipped]
+
+
+def decide(path: Path, engine: Engine, corpus_dir: Path, tune: Path | None, group_id: str,
+           choice: str) -> tuple[str, str | None]:
+    """Apply a curator's choice to a group by id: "d" declines, "1".."3" or an entry id attaches.
+    Returns ("declined" | "attached" | "gone" | "bad", the entry id when attached)."""
+    with FeedbackStore.open(path, create=False) as store:
+        group = find(build_queue(store, engine, corpus_dir), group_id)
+        if group is None:
+            return "gone", None
+        if choice == "d":
+            decline(group, store, corpus_dir, tune)
+            return "declined", None
+        entry = candidate_entry(group, choice)
+        if entry is None or engine.entry(entry) is None:
+            return "bad", None
+        attach(group, entry, store, corpus_dir)
+        return "attached", entry

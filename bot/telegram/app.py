@@ -35,9 +35,12 @@ from telegram.ext import (
 )
 
 from bot.conversation import COMMANDS, Conversation
+from bot.feedback import config as feedback_config
+from bot.feedback.config import FeedbackConfig
+from bot.feedback.recorder import Recorder
 from bot.matching import Engine
 from bot.model import DataError
-from bot.telegram import handlers
+from bot.telegram import feedback, handlers
 from bot.telegram.config import (
     API_BASE_ENV,
     DATA_DIR_ENV,
@@ -78,10 +81,14 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--secret-token", help=argparse.SUPPRESS)  # refused with a pointer to the env variable
     parser.add_argument("--poll-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="polling: how long each getUpdates long poll waits for news (default 10)")
+    feedback_config.add_arguments(parser, recording=True, data_dir=False)  # --no-log, --feedback-db, ...
 
 
-def build_application(settings: Settings, engine: Engine) -> Application:  # type: ignore[type-arg]
-    """An Application with flood control and retries, atomic chat persistence, HTML defaults, all handlers."""
+def build_application(settings: Settings, engine: Engine,
+                      feedback: FeedbackConfig | None = None) -> Application:  # type: ignore[type-arg]
+    """An Application with flood control and retries, atomic chat persistence, HTML defaults, all handlers.
+
+    With `feedback`, questions are recorded for the curator loop (bot/feedback/) unless it is off."""
     builder = (
         Application.builder()
         .token(settings.token)
@@ -95,7 +102,9 @@ def build_application(settings: Settings, engine: Engine) -> Application:  # typ
     if settings.api_base_url:
         builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(f"{settings.api_base_url}/file/bot")
     application = builder.build()
-    application.bot_data[KEY] = Services(Conversation(engine), settings)
+    recorder = Recorder(feedback, via="telegram") if feedback is not None and feedback.enabled else None
+    application.bot_data[KEY] = Services(Conversation(engine, recorder=recorder), settings, feedback=feedback,
+                                         recorder=recorder)
     _register(application)
     return application
 
@@ -115,6 +124,7 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("compare", handlers.compare, filters=message))
     # blocking like the rest: other chats have their own lanes, so they are answered while it loads
     app.add_handler(CommandHandler("reload", handlers.reload, filters=message))
+    app.add_handler(CommandHandler("review", feedback.review_command, filters=message))
     app.add_handler(MessageHandler(message & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(message & filters.TEXT & handlers.ADDRESSED, handlers.question))
     # An edited question is answered again; an edited command is not run twice.
@@ -163,7 +173,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Run the bot until SIGINT/SIGTERM; returns the process exit code (2 = configuration)."""
     try:
         settings = settings_from(args)
-    except ConfigError as exc:
+        feedback_settings = feedback_config.config_from(args)
+    except (ConfigError, feedback_config.FeedbackConfigError) as exc:
         print(f"persona-bot: {exc}", file=sys.stderr)
         return EXIT_CONFIG
     redactor = setup_logging(settings.token)
@@ -185,7 +196,9 @@ def run_from_args(args: argparse.Namespace) -> int:
     if settings.allowed_chats is not None and settings.admins - settings.allowed_chats:
         locked_out = ", ".join(str(i) for i in sorted(settings.admins - settings.allowed_chats))
         logger.warning("admins %s cannot /reload in a private chat: their ids are not in the allow-list", locked_out)
-    application = build_application(settings, engine)
+    logger.info("feedback: %s", f"recording questions to {feedback_settings.path}, kept "
+                f"{feedback_settings.retention_days} days" if feedback_settings.enabled else "not recording (--no-log)")
+    application = build_application(settings, engine, feedback_settings)
     try:
         return asyncio.run(_serve(application, settings, journal, pending))
     except InvalidToken:
@@ -244,6 +257,8 @@ async def _serve(application: Application, settings: Settings, journal: Journal,
         await application.stop()
         await application.shutdown()
         application.bot_data[KEY].engine_thread.shutdown(wait=False)
+        if application.bot_data[KEY].recorder is not None:
+            application.bot_data[KEY].recorder.close()
     return EXIT_OK
 
 

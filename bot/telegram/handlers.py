@@ -35,7 +35,7 @@ from bot.conversation import (
 )
 from bot.matching import Engine
 from bot.model import DataError
-from bot.telegram import buttons, inline, keyboards, render
+from bot.telegram import buttons, feedback, inline, keyboards, render
 from bot.telegram.delivery import describe
 from bot.telegram.reload import describe_changes, describe_error
 from bot.telegram.services import services
@@ -269,6 +269,12 @@ async def button(update: Update, context: Context) -> None:
     if query is None:
         return
     decoded = keyboards.decode(query.data)
+    if decoded is not None and decoded[0] in feedback.ACTIONS:  # 👍/👎 and /review: no conversation call
+        try:
+            await feedback.ACTIONS[decoded[0]](update, context, decoded[1])
+        except IndexError:
+            await query.answer(STALE)
+        return
     action = buttons.ACTIONS.get(decoded[0]) if decoded else None
     if decoded is None or action is None:
         await query.answer(STALE)

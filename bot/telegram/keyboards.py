@@ -52,6 +52,8 @@ CMP_FIRST = "c1"  # c1|a                   compare flow: first picked
 CMP_SECOND = "c2"  # c2|a|b                compare flow: both picked, choose a topic
 CMP_TOPIC = "c3"  # c3|a|b|topic           show the comparison
 CMP_START = "c0"  # c0                     restart the compare flow
+VERDICT = "f"  # f|ref|1-or-0              👍 / 👎 on a recorded answer (bot/telegram/feedback.py)
+REVIEW = "r"  # r|a|group|n, r|d|group, r|s|group   the admins' /review: attach, decline, skip
 
 
 def encode(action: str, *args: str) -> str | None:
@@ -161,7 +163,7 @@ def for_reply(reply: Reply, stash: Stash, others: Others | None = None) -> Inlin
                            _button("所有专家", ALL) if reply.selected else None], 2)
             return _markup(rows)
         case AnswerReply():
-            return _markup(_answer_keyboard(reply, stash, others))
+            return _markup(_answer_keyboard(reply, stash, others) + verdict_row(reply))
         case EntryReply():
             if reply.origin is None:
                 return _markup(answer_buttons(reply.match, others=others))
@@ -198,6 +200,13 @@ def for_reply(reply: Reply, stash: Stash, others: Others | None = None) -> Inlin
                 return _markup(experts(offered, None, CMP_FIRST))
             return _markup(experts(offered, None, CMP_SECOND, reply.first.id))
     return None
+
+
+def verdict_row(reply: AnswerReply) -> list[list[InlineKeyboardButton]]:
+    """👍 / 👎, the last row under an answer that was given and recorded (none for "no answer")."""
+    if reply.record is None or not reply.answer.matches:
+        return []
+    return _rows([_button("👍", VERDICT, reply.record, "1"), _button("👎", VERDICT, reply.record, "0")], 2)
 
 
 def _answer_keyboard(reply: AnswerReply, stash: Stash, others: Others | None) -> list[list[InlineKeyboardButton]]:

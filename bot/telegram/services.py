@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 from telegram.ext import ContextTypes
 
 from bot.conversation import Conversation
+from bot.feedback.config import FeedbackConfig
+from bot.feedback.recorder import Recorder
 from bot.telegram.config import Settings
 
 KEY = "services"
@@ -29,6 +31,9 @@ class Services:
     # take milliseconds of CPU, so one thread costs nothing and spares it any need to be thread-safe.
     engine_thread: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine"))
+    # The curator loop (bot/feedback/): where questions are recorded, and the recorder (None: off).
+    feedback: FeedbackConfig | None = None
+    recorder: Recorder | None = None
 
     async def in_engine_thread(self, call: Callable[..., T], *args: Any) -> T:
         """Run an engine call off the event loop, one at a time."""
