@@ -1,8 +1,8 @@
 """Start-up and CLI figures, each from a fresh interpreter, because that is what a user waits for.
 
 In-process timings hide interpreter start, imports and dictionary loading; a one-shot
-`persona-bot ask "..." --json` pays all of them on every call. "Cold" runs with an empty TMPDIR so
-jieba finds no dictionary cache (its first run after install); "warm" is the median of repeated
+`persona-bot ask "..." --json` pays all of them on every call. "Cold" runs with an empty TMPDIR and
+PERSONA_BOT_CACHE so jieba finds no dictionary cache (its first run after install); "warm" is the median of repeated
 runs once the OS page cache, the .pyc files and jieba's cache are all warm.
 """
 
@@ -37,8 +37,9 @@ print(json.dumps({"import_s": t1 - t0, "load_build_s": t2 - t1, "first_query_s":
 
 def _env(cold: bool, tmp: str) -> dict[str, str]:
     env = dict(os.environ)
-    if cold:
+    if cold:  # no jieba cache anywhere: neither jieba's default (TMPDIR) nor ours (PERSONA_BOT_CACHE)
         env["TMPDIR"] = tmp
+        env["PERSONA_BOT_CACHE"] = os.path.join(tmp, "persona-bot-cache")
     return env
 
 

@@ -104,6 +104,7 @@ class Engine:
         }
         # Folded texts are needed only for the few candidates of each query: cache, don't store.
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
+        self._all_topics: list[TopicCount] | None = None
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
@@ -180,14 +181,17 @@ class Engine:
         fitted model score them. `fit` reads the same features, so training sees what serving does."""
         found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
                           self.context.search(q.concepts))
-        first = features.first_stage(found)
+        entries, first = features.first_stage(found)
         if allowed:
-            wanted = np.array(sorted(self._persona_position[p.id] for p in allowed), dtype=np.int32)
-            first = np.where(np.isin(self._persona_of, wanted), first, 0)
-        hit = np.flatnonzero(first > 0)
+            wanted = np.zeros(len(self.personas), dtype=bool)
+            wanted[[self._persona_position[p.id] for p in allowed]] = True
+            first = np.where(wanted[self._persona_of[entries]], first, 0)
+        positive = first > 0
+        hit, first = entries[positive], first[positive]
         if len(hit) > self.settings.candidates:
-            hit = hit[np.argpartition(-first[hit], self.settings.candidates - 1)[: self.settings.candidates]]
-        pool: IntArray = hit[np.argsort(-first[hit], kind="stable")].astype(np.int32)
+            best = np.argpartition(-first, self.settings.candidates - 1)[: self.settings.candidates]
+            hit, first = hit[best], first[best]
+        pool: IntArray = hit[np.argsort(-first, kind="stable")].astype(np.int32)
         named = {p.id for p in q.personas}
         x = features.build(
             q, pool, found, self._texts,
@@ -214,10 +218,9 @@ class Engine:
             given = sure >= self.model.threshold
             topics = tuple(t for t in doc.entry.topics if t in q.topics)
             if given or rank == 0:  # explained only where it can be shown
-                terms = tuple(c.text for c, ids in zip(q.concepts, scored.found.answers.matched, strict=True)
-                              if np.any(ids == doc_id))
+                terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
                 why = self.model.contributions(scored.features[row])
-                part = self._part(doc_id, int(scored.found.answers.best_passage[doc_id]))
+                part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
                 match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
                 matches.append((match, given))
             else:
@@ -282,8 +285,15 @@ class Engine:
     def topics(self, persona: str | Persona | None = None) -> list[TopicCount]:
         """Topics with entry counts, most covered first (vocabulary order breaks ties)."""
         target = self._target(persona)
+        if target is None:  # every expert's: asked for each unanswered question, so counted once
+            if self._all_topics is None:
+                self._all_topics = self._count_topics(self.personas)
+            return list(self._all_topics)
+        return self._count_topics([target])
+
+    def _count_topics(self, personas: list[Persona]) -> list[TopicCount]:
         counts: dict[str, int] = {}
-        for person in [target] if target else self.personas:
+        for person in personas:
             for topic, n in self._topic_counts[person.id].items():
                 counts[topic] = counts.get(topic, 0) + n
         order = {t.id: i for i, t in enumerate(self.vocabulary.topics)}

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import Hits, IntArray
+from bot.matching.index import Hits, IntArray, contains, sorted_distinct
 from bot.matching.normalize import Query
 from bot.text import has_cjk
 
@@ -78,14 +78,20 @@ class Retrieved:
     context: Hits
 
 
-def first_stage(found: Retrieved) -> npt.NDArray[np.float32]:
-    """The cheap score that picks candidates: normalised BM25 over answers, alternates and context."""
-    return _norm_bm25(found.answers) + _norm_bm25(found.alternates) + _norm_bm25(found.context)
+def first_stage(found: Retrieved) -> tuple[IntArray, npt.NDArray[np.float32]]:
+    """The cheap score that picks candidates: normalised BM25 over answers, alternates and context.
+
+    Only for the entries some field touched (ascending; every other entry scores 0).
+    """
+    fields = (found.answers, found.alternates, found.context)
+    entries = sorted_distinct(np.sort(np.concatenate([f.entries for f in fields])))
+    a, alt, context = (_norm_bm25(f, entries) for f in fields)
+    return entries, np.asarray(a + alt + context, dtype=np.float32)
 
 
-def _norm_bm25(hits: Hits) -> npt.NDArray[np.float32]:
+def _norm_bm25(hits: Hits, entries: IntArray) -> npt.NDArray[np.float32]:
     top = np.float32(max(hits.total_weight, 1e-9) * (hits.k1 + 1))
-    return hits.bm25 / top
+    return hits.take(hits.bm25, entries) / top
 
 
 def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[int], Texts],
@@ -101,13 +107,13 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     if not n:
         return x
     col = {name: i for i, name in enumerate(NAMES)}
-    x[:, col["answer_bm25"]] = _norm_bm25(a)[candidates]
-    x[:, col["passage_coverage"]] = a.passage_coverage[candidates]
-    x[:, col["specific_coverage"]] = a.specific_coverage[candidates]
-    x[:, col["entry_coverage"]] = a.entry_coverage[candidates]
-    x[:, col["entry_specific_coverage"]] = a.entry_specific_coverage[candidates]
+    x[:, col["answer_bm25"]] = _norm_bm25(a, candidates)
+    x[:, col["passage_coverage"]] = a.take(a.passage_coverage, candidates)
+    x[:, col["specific_coverage"]] = a.take(a.specific_coverage, candidates)
+    x[:, col["entry_coverage"]] = a.take(a.entry_coverage, candidates)
+    x[:, col["entry_specific_coverage"]] = a.take(a.entry_specific_coverage, candidates)
     if len(a.concept_import):
-        found_in = [np.isin(candidates, a.matched[j]) | np.isin(candidates, alt.matched[j])
+        found_in = [contains(a.matched[j], candidates) | contains(alt.matched[j], candidates)
                     for j in range(len(query.concepts))]
         missing = np.array([np.where(hit, 0.0, a.concept_import[j]) for j, hit in enumerate(found_in)])
         x[:, col["missing_import"]] = missing.max(axis=0) / max(a.max_weight, 1e-9)
@@ -118,12 +124,12 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
         key = int(np.argmax(np.where(topical, a.concept_import, -1) if topical.any() else a.concept_import))
         x[:, col["key_word_missing"]] = ~found_in[key]
     concepts = max(len(query.concepts), 1)
-    x[:, col["concept_share"]] = a.passage_concepts[candidates] / concepts
+    x[:, col["concept_share"]] = a.take(a.passage_concepts, candidates) / concepts
     asks_topic = any(not c.entity for c in query.concepts)
-    x[:, col["topical_missing"]] = asks_topic & (a.passage_topical[candidates] == 0)
-    x[:, col["alternates_bm25"]] = _norm_bm25(alt)[candidates]
-    x[:, col["alternates_coverage"]] = alt.passage_coverage[candidates]
-    x[:, col["context_coverage"]] = context.passage_coverage[candidates]
+    x[:, col["topical_missing"]] = asks_topic & (a.take(a.passage_topical, candidates) == 0)
+    x[:, col["alternates_bm25"]] = _norm_bm25(alt, candidates)
+    x[:, col["alternates_coverage"]] = alt.take(alt.passage_coverage, candidates)
+    x[:, col["context_coverage"]] = context.take(context.passage_coverage, candidates)
     said = query.remainder.strip()
     rows = [texts(int(i)) for i in candidates]
     if said:

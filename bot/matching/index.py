@@ -14,9 +14,11 @@ import ctypes
 import gc
 import math
 import re
+import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +30,9 @@ from bot.text import Tokenizer, has_cjk
 
 FloatArray = npt.NDArray[np.float32]
 IntArray = npt.NDArray[np.int32]
+_Value = TypeVar("_Value", bound=np.generic)
 
+_NONE: IntArray = np.empty(0, dtype=np.int32)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
 
 
@@ -51,24 +55,46 @@ class Concept:
 
 @dataclass(frozen=True)
 class Hits:
-    """Per entry: best passage BM25, best passage coverage, whole-entry coverage, concept hits."""
+    """What one field's search found, for the entries that share a term with the query only.
 
-    bm25: FloatArray
-    passage_coverage: FloatArray
+    Per-entry arrays are aligned with `entries` (sorted entry numbers); an entry not in it scored
+    nothing: `take` reads a value for any entries, 0 (or a given default) where there is none.
+    """
+
+    entries: IntArray  # the entries any concept hit, ascending
+    bm25: FloatArray  # best passage BM25
+    passage_coverage: FloatArray  # best passage coverage
     passage_concepts: FloatArray  # how many concepts the best-covering passage holds
     passage_topical: FloatArray  # how many of them are not mere names (entities)
-    entry_coverage: FloatArray
-    matched: list[IntArray]  # per concept: the entries where it hit (for explaining why)
+    entry_coverage: FloatArray  # whole-entry coverage
+    matched: list[IntArray]  # per concept: the entries where it hit, ascending (for explaining why)
     # Coverage again, each concept weighted also by how rare it is in everyday Chinese
     # (Tokenizer.specificity): 怎么办/不够/用 count for little, 芯片/算力 for much.
     specific_coverage: FloatArray
     entry_specific_coverage: FloatArray
     # Per concept: its weight times its specificity, i.e. how much it says about what is asked.
     concept_import: FloatArray
-    best_passage: IntArray  # per entry: the passage (global number) with the highest coverage, -1 if none
+    best_passage: IntArray  # per entry: the passage (global number) with the highest coverage
     total_weight: float  # sum of the query's concept weights: BM25 divided by it is comparable across queries
     max_weight: float  # the largest weight any concept can have in this index (a word no entry uses)
     k1: float  # BM25's saturation constant: the most one term can score is idf x (k1 + 1)
+
+    def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
+        """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
+        out = np.full(len(wanted), missing, dtype=values.dtype)
+        if len(self.entries) and len(wanted):
+            slots = np.minimum(np.searchsorted(self.entries, wanted), len(self.entries) - 1)
+            found = self.entries[slots] == wanted
+            out[found] = values[slots[found]]
+        return out
+
+    def has(self, concept: int, entry: int) -> bool:
+        """Whether the query's concept number `concept` hit the entry."""
+        return bool(contains(self.matched[concept], np.array([entry], dtype=np.int32))[0])
+
+    def passage_of(self, entry: int) -> int:
+        """The entry's best-covering passage (global number), -1 when the query touched none."""
+        return int(self.take(self.best_passage, np.array([entry], dtype=np.int32), missing=-1)[0])
 
 
 class Index:
@@ -125,6 +151,11 @@ class Index:
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
         self._pinyin: dict[str, list[str]] | None = None
+        # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
+        # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
+        self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
+        self._entry_slot: IntArray = np.zeros(max(self.size, 1), dtype=np.int32)
+        self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
         """Tokens of the question, then of each window of `window` sentences (each sentence cut once).
@@ -197,22 +228,17 @@ class Index:
         return ids[first], best_bm25.astype(np.float32), credit[first]
 
     def search(self, concepts: Sequence[Concept]) -> Hits:
-        """Score all passages at once, then keep each entry's best passage.
+        """Score only the passages that share a term with the query, then keep each entry's best.
 
-        Posting lists are sorted by passage and passages by entry, so grouping by entry is a
-        neighbour comparison (`_groups`), not a sort.
+        Cost grows with the postings the query's terms touch, not with the corpus: the touched
+        passages are their postings sorted and deduplicated; each concept adds into arrays over
+        those passages alone, in the same order and float32 precision as a pass over every passage
+        would, so the figures are the same to the bit. Posting lists are sorted by passage and
+        passages by entry, so grouping by entry is a neighbour comparison (`_groups`).
         """
-        p_bm25 = np.zeros(self.passages, dtype=np.float32)
-        p_cover = np.zeros(self.passages, dtype=np.float32)
-        p_count = np.zeros(self.passages, dtype=np.float32)
-        p_topical = np.zeros(self.passages, dtype=np.float32)
-        p_specific = np.zeros(self.passages, dtype=np.float32)
-        e_cover = np.zeros(self.size, dtype=np.float32)
-        e_specific = np.zeros(self.size, dtype=np.float32)
         importance = np.zeros(len(concepts), dtype=np.float32)
-        matched: list[IntArray] = []
+        postings: list[tuple[IntArray, FloatArray, FloatArray, np.float32, bool, bool]] = []
         total = total_specific = 0.0
-        touched = np.zeros(self.passages, dtype=bool)
         for n, concept in enumerate(concepts):
             weight = self.concept_weight(concept)
             specificity = self.tokenizer.specificity(concept.text)
@@ -220,42 +246,54 @@ class Index:
             total_specific += weight * specificity
             importance[n] = weight * specificity
             ids, weights, credit = self._postings(concept, weight)
-            p_bm25[ids] += weights
-            p_cover[ids] += credit
-            p_specific[ids] += credit * np.float32(specificity)
-            p_count[ids] += 1
-            if not concept.entity:
-                p_topical[ids] += 1
-            entries, starts = _groups(self._parent[ids])
-            if len(entries):
-                best_credit = np.maximum.reduceat(credit, starts)
-                e_cover[entries] += best_credit
-                e_specific[entries] += best_credit * np.float32(specificity)
-            matched.append(entries)
-            touched[ids] = True
-        bm25 = np.zeros(self.size, dtype=np.float32)
-        cover = np.zeros(self.size, dtype=np.float32)
-        count = np.zeros(self.size, dtype=np.float32)
-        topical = np.zeros(self.size, dtype=np.float32)
-        specific = np.zeros(self.size, dtype=np.float32)
-        best_passage = np.full(self.size, -1, dtype=np.int32)
-        hit = np.flatnonzero(touched)
+            uniform = sum(f.term in self._ids for f in concept.forms) <= 1
+            postings.append((ids, weights, credit, np.float32(specificity), concept.entity, uniform))
+        hit = sorted_distinct(np.sort(np.concatenate([p[0] for p in postings]))) if postings else _NONE
+        entries, starts = _groups(self._parent[hit])
+        # Per touched passage: BM25, coverage, concepts held, topical concepts held, specific coverage.
+        p_bm25, p_cover, p_count, p_topical, p_specific = np.zeros((5, len(hit)), dtype=np.float32)
+        e_cover = np.zeros(len(entries), dtype=np.float32)
+        e_specific = np.zeros(len(entries), dtype=np.float32)
+        matched: list[IntArray] = []
+        with self._slots_lock:
+            # Where each touched passage (and entry) sits in the arrays above: written for the
+            # touched ones only, read back per concept (a gather, not a search).
+            self._passage_slot[hit] = np.arange(len(hit), dtype=np.int32)
+            self._entry_slot[entries] = np.arange(len(entries), dtype=np.int32)
+            for ids, weights, credit, rarity, entity, uniform in postings:
+                slots = self._passage_slot[ids]
+                p_bm25[slots] += weights
+                p_cover[slots] += credit
+                p_specific[slots] += credit * rarity
+                p_count[slots] += 1
+                if not entity:
+                    p_topical[slots] += 1
+                concept_entries, concept_starts = _groups(self._parent[ids])
+                if len(concept_entries):
+                    # One form: every posting has the same credit, so any one is the entry's best.
+                    best_credit = credit[concept_starts] if uniform else np.maximum.reduceat(credit, concept_starts)
+                    entry_slots = self._entry_slot[concept_entries]
+                    e_cover[entry_slots] += best_credit
+                    e_specific[entry_slots] += best_credit * rarity
+                matched.append(concept_entries)
         if len(hit):
-            entries, starts = _groups(self._parent[hit])
-            stacked = np.stack((p_bm25[hit], p_cover[hit], p_count[hit], p_topical[hit], p_specific[hit]))
-            best = np.maximum.reduceat(stacked, starts, axis=1)
-            bm25[entries], cover[entries], count[entries], topical[entries], specific[entries] = best
-            # The passage that covers most of the question, to say which part of a long answer matched.
-            order = np.lexsort((-p_cover[hit], self._parent[hit]))
-            best_passage[entries] = hit[order][starts]
+            stacked = np.stack((p_bm25, p_cover, p_count, p_topical, p_specific))
+            bm25, cover, count, topical, specific = np.maximum.reduceat(stacked, starts, axis=1)
+            # The passage that covers most of the question, to say which part of a long answer
+            # matched: the first of the entry's passages whose coverage is the entry's best.
+            at_best = np.flatnonzero(p_cover == np.repeat(cover, np.diff(np.append(starts, len(hit)))))
+            best_passage: IntArray = hit[at_best[_groups(self._parent[hit[at_best]])[1]]]
+        else:
+            bm25, cover, count, topical, specific = np.zeros((5, 0), dtype=np.float32)
+            best_passage = _NONE
         if total:
             cover /= np.float32(total)
             e_cover /= np.float32(total)
         if total_specific:
             specific /= np.float32(total_specific)
             e_specific /= np.float32(total_specific)
-        return Hits(bm25, cover, count, topical, e_cover, matched, specific, e_specific, importance, best_passage,
-                    total, self.max_idf, self.settings.k1)
+        return Hits(entries, bm25, cover, count, topical, e_cover, matched, specific, e_specific, importance,
+                    best_passage, total, self.max_idf, self.settings.k1)
 
     # Spelling help: only for words no entry uses.
 
@@ -277,6 +315,22 @@ class Index:
                 if len(term) >= 2 and has_cjk(term):
                     self._pinyin.setdefault("".join(lazy_pinyin(term)), []).append(term)
         return sorted(self._pinyin.get("".join(lazy_pinyin(word)), []))
+
+
+def contains(sorted_keys: IntArray, values: IntArray) -> npt.NDArray[np.bool_]:
+    """Per value, whether it is in a sorted array: a binary search per value, unlike `np.isin`,
+    which sorts or tabulates the whole of both."""
+    if not len(sorted_keys):
+        return np.zeros(len(values), dtype=bool)
+    slots = np.minimum(np.searchsorted(sorted_keys, values), len(sorted_keys) - 1)
+    return np.asarray(sorted_keys[slots] == values)
+
+
+def sorted_distinct(sorted_keys: IntArray) -> IntArray:
+    """A sorted array without its repeats (np.unique hashes: slower on long runs of postings)."""
+    if not len(sorted_keys):
+        return sorted_keys
+    return sorted_keys[np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1]))]
 
 
 def _groups(sorted_keys: IntArray) -> tuple[IntArray, IntArray]:
