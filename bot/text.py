@@ -7,6 +7,7 @@ lower case. Stored quotes are never rewritten.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import marshal
 import math
@@ -26,8 +27,8 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 _RUNS = re.compile(r"(?P<latin>[a-z0-9]+(?:[.+\-][a-z0-9]+)*)|(?P<cjk>[\u3400-\u9fff]+)")
 
 
-def jieba_cache_dir() -> Path:
-    """Where jieba's prefix dictionary is cached: a directory only this user can write
+def user_cache_dir() -> Path:
+    """Where jieba's prefix dictionary and the built indexes are cached: a directory only this user can write
     (`$PERSONA_BOT_CACHE`, else `$XDG_CACHE_HOME/persona-bot`, else `~/.cache/persona-bot`), never
     the shared temp directory jieba defaults to, where anyone could leave a file for us to load."""
     explicit = os.environ.get("PERSONA_BOT_CACHE")
@@ -37,7 +38,7 @@ def jieba_cache_dir() -> Path:
     return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "persona-bot"
 
 
-def _private_dir(path: Path) -> Path | None:
+def private_dir(path: Path) -> Path | None:
     """`path`, created 0700 if missing, when it is ours and nobody else can write it; else None."""
     try:
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -60,14 +61,14 @@ def _cache_name() -> str:
 
 
 def _load_jieba(tok: jieba.Tokenizer) -> None:
-    """Initialise `tok` from the cache in `jieba_cache_dir()`, written by jieba on first use.
+    """Initialise `tok` from the cache in `user_cache_dir()`, written by jieba on first use.
 
     The file is read whole and unmarshalled from memory: jieba's own `marshal.load` from the
     open file takes three times as long (0.49 s against 0.16 s here). A cache that does not load
     (truncated, corrupt) is rebuilt by jieba from its dictionary; without a private directory
     jieba builds from its dictionary every time (0.5 s) and nothing is kept.
     """
-    folder = _private_dir(jieba_cache_dir())
+    folder = private_dir(user_cache_dir())
     if folder is None:  # build, cache in a throwaway directory of our own, and remove it
         with tempfile.TemporaryDirectory(prefix="persona-bot-jieba-") as scratch:
             tok.tmp_dir = scratch
@@ -127,6 +128,13 @@ class Tokenizer:
                     tok.add_word(term, freq=2000)
             self._jieba = tok
         return self._jieba
+
+    def signature(self) -> str:
+        """What decides how text is cut (jieba's version, its dictionary, our terms): a persisted
+        index built with another signature is stale."""
+        digest = hashlib.sha256(f"{jieba.__version__}|{_cache_name()}|".encode())
+        digest.update("\n".join(self._terms).encode())
+        return digest.hexdigest()
 
     def words(self, folded: str) -> list[str]:
         """Tokens of already-folded text: Latin words whole, jieba words for Chinese runs."""

@@ -8,6 +8,7 @@ entry covers enough of what was asked (MIN_COVERAGE); otherwise the user gets su
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,7 +28,7 @@ from bot.matching.scoring import Model
 from bot.matching.settings import Settings
 from bot.model import Entry, Persona, load_personas
 from bot.paths import default_corpus_dir, default_personas_dir
-from bot.text import Tokenizer, fold
+from bot.text import Tokenizer, fold, private_dir, user_cache_dir
 from bot.vocabulary import Vocabulary, load_vocabulary
 
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")  # as the index splits answers into passages
@@ -49,6 +50,17 @@ class _Doc:
     question: str  # folded
 
 
+def index_cache_dir() -> Path | None:
+    """Where built indexes are kept (`user_cache_dir()/indexes`, private); None, with a warning,
+    when there is no such directory we may write: the index is then built in memory each start."""
+    folder = private_dir(user_cache_dir())
+    indexes = private_dir(folder / "indexes") if folder is not None else None
+    if indexes is None:
+        logging.getLogger(__name__).warning("no private cache directory under %s: the index is built at every start",
+                                            user_cache_dir())
+    return indexes
+
+
 def load_stopwords(corpus_dir: Path) -> frozenset[str]:
     path = corpus_dir / "stopwords.txt"
     if not path.exists():
@@ -65,7 +77,8 @@ class Engine:
 
     def __init__(self, personas: list[Persona], vocabulary: Vocabulary | None = None,
                  stopwords: frozenset[str] = frozenset(), model: Model | None = None,
-                 settings: Settings | None = None, declined: Declined | None = None) -> None:
+                 settings: Settings | None = None, declined: Declined | None = None,
+                 index_cache: Path | None = None) -> None:
         self.personas = sorted(personas, key=lambda p: p.id)
         self.vocabulary = vocabulary or Vocabulary()
         self._docs = [_Doc(p, e, fold(e.question)) for p in self.personas for e in p.entries]
@@ -86,13 +99,14 @@ class Engine:
             self.tokenizer,
             stopwords,
             self.settings.index,
+            index_cache,
         )
         # Alternate questions pooled into one field per entry (pooling beat the best single one),
         # and the entry's context (who speaks, where, at which point), each a one-passage document.
         self.alternates = Index([(fold("。".join(d.entry.alternates)), "") for d in self._docs], self.tokenizer,
-                                stopwords, self.settings.index)
+                                stopwords, self.settings.index, index_cache)
         self.context = Index([(fold(c), "") for c in _contexts(self._docs, self.vocabulary)], self.tokenizer,
-                             stopwords, self.settings.index)
+                             stopwords, self.settings.index, index_cache)
         release_build_memory()
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
@@ -115,10 +129,11 @@ class Engine:
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
-        """Load and validate a personas directory (raises model.DataError) and build the index."""
+        """Load and validate a personas directory (raises model.DataError) and build the index, or
+        load it from the user's cache when nothing it is made from changed (`index_cache_dir`)."""
         corpus = corpus_dir or default_corpus_dir()
         return cls(load_personas(personas_dir or default_personas_dir()), load_vocabulary(corpus),
-                   load_stopwords(corpus), declined=Declined.load(corpus))
+                   load_stopwords(corpus), declined=Declined.load(corpus), index_cache=index_cache_dir())
 
     # Experts
 

@@ -12,19 +12,28 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import hashlib
+import logging
 import math
+import os
 import re
+import sys
+import tempfile
 import threading
+import time
+import zipfile
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+import bot.text
 from bot.matching.settings import IndexSettings
 from bot.text import Tokenizer, has_cjk
 
@@ -33,6 +42,11 @@ IntArray = npt.NDArray[np.int32]
 _Value = TypeVar("_Value", bound=np.generic)
 
 _NONE: IntArray = np.empty(0, dtype=np.int32)
+_log = logging.getLogger(__name__)
+_UNUSED_FOR = 30 * 24 * 3600  # seconds
+_ARRAYS = ("names", "bounds", "postings", "weights", "idf", "parent", "shape")
+# This code and the tokenizer's: a persisted index made by other code is stale.
+_CODE = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], bot.text) if m.__file__)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
 
 
@@ -101,12 +115,44 @@ class Index:
     """BM25 over passages of folded text; an entry is as good as its best passage."""
 
     def __init__(self, docs: Sequence[tuple[str, str]], tokenizer: Tokenizer, stopwords: frozenset[str],
-                 settings: IndexSettings | None = None) -> None:
-        """`docs`: (folded question, folded answer) per entry, in entry order."""
+                 settings: IndexSettings | None = None, cache_dir: Path | None = None) -> None:
+        """`docs`: (folded question, folded answer) per entry, in entry order.
+
+        With `cache_dir`, the built arrays are kept there under a hash of everything they are
+        made from (the texts, the tokenizer, the stopwords, the settings, this code) and loaded
+        instead of rebuilt while that hash holds; a damaged file is rebuilt, never trusted.
+        """
         self.settings = settings or IndexSettings()
         self.tokenizer = tokenizer
         self.stopwords = stopwords
         self.size = len(docs)
+        self.loaded_from: Path | None = None  # the cache file this index came from, if any
+        arrays = None
+        path = cache_dir / f"index-{self._key(docs)}.npz" if cache_dir is not None else None
+        if path is not None and path.exists():
+            arrays = _read_arrays(path)
+            if arrays is None:
+                _log.warning("index cache %s is damaged: rebuilding it", path)
+            else:
+                self.loaded_from = path
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # in use: kept by the pruning in `_write_arrays`
+        if arrays is None:
+            arrays = self._build(docs)
+            if path is not None:
+                _write_arrays(path, arrays)
+        self._install(arrays)
+
+    def _key(self, docs: Sequence[tuple[str, str]]) -> str:
+        digest = hashlib.sha256(_CODE)
+        digest.update(self.tokenizer.signature().encode())
+        digest.update(repr((sorted(self.stopwords), self.settings)).encode())
+        for question, answer in docs:
+            digest.update(f"{len(question)}:{question}{len(answer)}:{answer}".encode())
+        return digest.hexdigest()[:32]
+
+    def _build(self, docs: Sequence[tuple[str, str]]) -> dict[str, npt.NDArray[Any]]:
+        """Tokenise every passage and compute the postings with their BM25 weights."""
         vocabulary: dict[str, int] = {}
         # Flat (term, passage) occurrences; sorting them once gives every posting list.
         terms, passages, parents = array("i"), array("i"), array("i")
@@ -118,9 +164,7 @@ class Index:
                     passages.append(passage)
                 parents.append(entry)
                 passage += 1
-        self._parent: IntArray = np.frombuffer(parents, dtype=np.int32).copy()
-        self._first: IntArray = np.searchsorted(self._parent, np.arange(self.size)).astype(np.int32)
-        self.passages = passage
+        parent = np.frombuffer(parents, dtype=np.int32).copy()
         term_ids = np.frombuffer(terms, dtype=np.int32)
         passage_ids = np.frombuffer(passages, dtype=np.int32)
         lengths = np.bincount(passage_ids, minlength=passage).astype(np.float32)
@@ -132,21 +176,38 @@ class Index:
         pair_terms = (pairs // max(passage, 1)).astype(np.int32)
         pair_passages = (pairs % max(passage, 1)).astype(np.int32)
         # Rarity is judged over entries, so a word repeated across one long answer stays rare.
-        entry_pairs = np.unique(pair_terms.astype(np.int64) * max(self.size, 1) + self._parent[pair_passages])
+        entry_pairs = np.unique(pair_terms.astype(np.int64) * max(self.size, 1) + parent[pair_passages])
         entry_df = np.bincount((entry_pairs // max(self.size, 1)).astype(np.int64), minlength=len(vocabulary))
         idf = np.log(1 + (self.size - entry_df + 0.5) / (entry_df + 0.5))
         tf_f = tf.astype(np.float32)
         k1, b = self.settings.k1, self.settings.b
         weights = (idf[pair_terms] * tf_f * (k1 + 1) / (tf_f + k1 * (1 - b + b * lengths[pair_passages] / avg)))
-        bounds = np.searchsorted(pair_terms, np.arange(len(vocabulary) + 1))
         names = sorted(vocabulary, key=vocabulary.__getitem__)
+        return {
+            "names": np.frombuffer("\n".join(names).encode(), dtype=np.uint8),
+            "bounds": np.searchsorted(pair_terms, np.arange(len(vocabulary) + 1)),
+            "postings": pair_passages,
+            "weights": weights.astype(np.float32),
+            "idf": idf,
+            "parent": parent,
+            "shape": np.array([self.size, passage, len(names)], dtype=np.int64),
+        }
+
+    def _install(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        size, passage, _ = (int(v) for v in arrays["shape"])
+        text = arrays["names"].tobytes().decode()
+        names = text.split("\n") if text else []
+        bounds, postings, weights, idf = arrays["bounds"], arrays["postings"], arrays["weights"], arrays["idf"]
+        self._parent: IntArray = arrays["parent"]
+        self._first: IntArray = np.searchsorted(self._parent, np.arange(self.size)).astype(np.int32)
+        self.passages = passage
         self._ids: dict[str, IntArray] = {}
         self._weights: dict[str, FloatArray] = {}
         self._idf: dict[str, float] = {}
         for term_id, term in enumerate(names):
             lo, hi = bounds[term_id], bounds[term_id + 1]
-            self._ids[term] = pair_passages[lo:hi]
-            self._weights[term] = weights[lo:hi].astype(np.float32)
+            self._ids[term] = postings[lo:hi]
+            self._weights[term] = weights[lo:hi]
             self._idf[term] = float(idf[term_id])
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
@@ -154,7 +215,7 @@ class Index:
         # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
         # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
         self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
-        self._entry_slot: IntArray = np.zeros(max(self.size, 1), dtype=np.int32)
+        self._entry_slot: IntArray = np.zeros(max(size, 1), dtype=np.int32)
         self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
@@ -339,6 +400,46 @@ def _groups(sorted_keys: IntArray) -> tuple[IntArray, IntArray]:
         return sorted_keys, sorted_keys
     starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
     return sorted_keys[starts], starts.astype(np.int32)
+
+
+def _read_arrays(path: Path) -> dict[str, npt.NDArray[Any]] | None:
+    """A cached index's arrays, or None when the file is truncated, corrupt or inconsistent
+    (zip checks each member's CRC as it is read)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in _ARRAYS}
+        size, passage, terms = (int(v) for v in arrays["shape"])
+        text = arrays["names"].tobytes().decode()
+        consistent = (
+            len(text.split("\n") if text else []) == terms and len(arrays["bounds"]) == terms + 1
+            and len(arrays["idf"]) == terms and len(arrays["parent"]) == passage
+            and len(arrays["postings"]) == len(arrays["weights"]) == int(arrays["bounds"][-1])
+            and arrays["weights"].dtype == np.float32 and arrays["postings"].dtype == np.int32
+            and arrays["parent"].dtype == np.int32
+            and (not passage or int(arrays["parent"][-1]) < size)
+        )
+    except (OSError, ValueError, KeyError, EOFError, UnicodeDecodeError, zipfile.BadZipFile):
+        return None
+    return arrays if consistent else None
+
+
+def _write_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
+    """Written whole to a temporary file, then renamed: a reader sees the old file or the new one.
+    A directory that cannot be written costs only the warning (the index serves from memory)."""
+    try:
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
+        with os.fdopen(fd, "wb") as out:
+            np.savez(out, allow_pickle=False, **arrays)
+        os.replace(temp, path)
+        # Indexes of corpora nobody loaded for a month go (each edit of the personas leaves one behind).
+        for old in path.parent.glob("index-*.npz"):
+            with contextlib.suppress(OSError):
+                if time.time() - old.stat().st_mtime > _UNUSED_FOR:
+                    old.unlink()
+    except OSError as exc:
+        _log.warning("index cache not written (%s): serving from memory", exc)
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(temp)
 
 
 def release_build_memory() -> None:

@@ -1,0 +1,131 @@
+"""The persisted index: loaded while what it is made from holds, rebuilt when stale or damaged,
+and a loaded index answers exactly as a freshly built one."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from bot.matching import Engine
+from bot.matching.engine import load_stopwords
+from bot.model import Persona, load_personas
+from bot.paths import default_corpus_dir, default_personas_dir
+from bot.vocabulary import load_vocabulary
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def parts() -> dict[str, Any]:
+    corpus = default_corpus_dir()
+    return {"personas": load_personas(default_personas_dir()), "vocabulary": load_vocabulary(corpus),
+            "stopwords": load_stopwords(corpus)}
+
+
+def _engine(parts: dict[str, Any], cache: Path | None, personas: list[Persona] | None = None) -> Engine:
+    return Engine(personas or parts["personas"], parts["vocabulary"], parts["stopwords"], index_cache=cache)
+
+
+def _files(cache: Path) -> list[Path]:
+    return sorted(cache.glob("index-*.npz"))
+
+
+def test_a_cached_index_is_loaded_and_scores_exactly_as_a_built_one(parts: dict[str, Any], tmp_path: Path) -> None:
+    built = _engine(parts, None)
+    first = _engine(parts, tmp_path)
+    assert len(_files(tmp_path)) == 3 and first.index.loaded_from is None
+    loaded = _engine(parts, tmp_path)
+    assert all(i.loaded_from is not None for i in (loaded.index, loaded.alternates, loaded.context))
+    queries = [c["query"] for c in yaml.safe_load((ROOT / "eval" / "tune.yaml").read_text(encoding="utf-8"))]
+    for query in queries:
+        q_built, q_loaded = built.analyzer.analyse(query), loaded.analyzer.analyse(query)
+        assert q_built == q_loaded
+        a, b = built.scored(q_built, []), loaded.scored(q_loaded, [])
+        assert a.candidates.tolist() == b.candidates.tolist(), query
+        assert a.features.tobytes() == b.features.tobytes(), query
+    assert loaded.answer("大模型的算力够不够").matches[0].entry.id == built.answer("大模型的算力够不够").matches[0].entry.id
+
+
+def test_a_changed_answer_makes_the_cache_stale(parts: dict[str, Any], tmp_path: Path) -> None:
+    _engine(parts, tmp_path)
+    before = set(_files(tmp_path))
+    first, *others = parts["personas"]
+    entry = first.entries[0]
+    edited = entry.model_copy(update={"answer": entry.answer + "另外，算力也很重要。"})
+    topics = {topic: [edited if e.id == entry.id else e for e in entries] for topic, entries in first.topics.items()}
+    personas = [first.model_copy(update={"topics": topics}), *others]
+    changed = _engine(parts, tmp_path, personas)
+    assert changed.index.loaded_from is None  # the answers' index was rebuilt...
+    assert changed.alternates.loaded_from is not None  # ...the others were still good
+    assert len(set(_files(tmp_path)) - before) == 1
+    assert "算力也很重要" in changed.answer("算力也很重要吗", personas[0]).matches[0].entry.answer
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip"])
+def test_a_damaged_cache_is_rebuilt_not_trusted(parts: dict[str, Any], tmp_path: Path, damage: str,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    reference = _engine(parts, tmp_path)
+    files = _files(tmp_path)
+    target = max(files, key=lambda f: f.stat().st_size)
+    whole = target.read_bytes()
+    if damage == "truncate":
+        target.write_bytes(whole[: len(whole) // 2])
+    elif damage == "garbage":
+        target.write_bytes(b"not an index at all")
+    else:  # one bit inside the data: zip's CRC catches it
+        flipped = bytearray(whole)
+        flipped[len(whole) // 3] ^= 0x01
+        target.write_bytes(bytes(flipped))
+    with caplog.at_level(logging.WARNING):
+        again = _engine(parts, tmp_path)
+    assert "damaged" in caplog.text
+    assert target.read_bytes() == whole  # rewritten sound
+    query = "大模型的算力够不够"
+    q = again.analyzer.analyse(query)
+    assert again.scored(q, []).features.tobytes() == reference.scored(reference.analyzer.analyse(query), []).features.tobytes()
+
+
+def test_a_cache_it_cannot_write_warns_and_serves_from_memory(parts: dict[str, Any], tmp_path: Path,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    blocked = tmp_path / "a-file-not-a-directory"  # unwritable even for root, unlike chmod
+    blocked.write_text("")
+    with caplog.at_level(logging.WARNING):
+        engine = _engine(parts, blocked)
+    assert "not written" in caplog.text and "serving from memory" in caplog.text
+    assert engine.answer("大模型的算力够不够").matches
+    assert list(tmp_path.iterdir()) == [blocked]  # no temporary file left behind
+
+
+def test_a_cache_directory_others_can_write_is_not_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from bot.matching.engine import index_cache_dir
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    monkeypatch.setenv("PERSONA_BOT_CACHE", str(shared))
+    with caplog.at_level(logging.WARNING):
+        assert index_cache_dir() is None
+    assert "built at every start" in caplog.text
+    monkeypatch.setenv("PERSONA_BOT_CACHE", str(tmp_path / "mine"))
+    found = index_cache_dir()
+    assert found is not None and found.stat().st_mode & 0o777 == 0o700
+    assert np.array([found.is_dir()]).all()
+
+
+def test_indexes_unused_for_a_month_are_pruned_when_a_new_one_is_written(parts: dict[str, Any],
+                                                                          tmp_path: Path) -> None:
+    old, recent = tmp_path / "index-old.npz", tmp_path / "index-recent.npz"
+    for f in (old, recent):
+        f.write_bytes(b"x")
+    month_ago = time.time() - 40 * 24 * 3600
+    os.utime(old, (month_ago, month_ago))
+    _engine(parts, tmp_path)
+    assert not old.exists() and recent.exists()
