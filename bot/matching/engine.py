@@ -1,9 +1,9 @@
 """The core API every front end calls: answer(), compare(), topics(), resolve().
 
 Personas are loaded once and indexed once. A query is analysed once (names, translation,
-concepts), scored against every entry in one batch, and the few best candidates are re-ranked
-with rapidfuzz against the questions that were actually asked. An answer is given only when the
-entry covers enough of what was asked (MIN_COVERAGE); otherwise the user gets suggestions.
+concepts); a sparse first stage (BM25 over answers, alternate questions and context) picks the
+candidates, features.py describes each, and the fitted model (scoring.py) ranks them and decides,
+with the same probabilities, whether any is quoted; otherwise the user gets suggestions.
 """
 
 from __future__ import annotations
