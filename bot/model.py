@@ -144,6 +144,19 @@ def _line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int:
     return line
 
 
+def compose_file(path: Path) -> yaml.Node | None:
+    """A small hand-edited YAML data file as a node tree (for line numbers), or None when empty;
+    an unreadable or broken file is a DataError naming FILE:LINE."""
+    name = str(path)
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise DataError([Problem(name, mark.line + 1 if mark else 1, f"broken YAML: {exc}")]) from None
+
+
 def load_persona(path: Path) -> Persona:
     """Parse and validate one persona file; raise DataError naming FILE:LINE for each problem."""
     name = str(path)

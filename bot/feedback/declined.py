@@ -22,7 +22,7 @@ from rapidfuzz import process
 
 from bot.feedback.settings import settings
 from bot.feedback.similar import SCORER, key
-from bot.model import DataError, Problem
+from bot.model import DataError, Problem, compose_file
 
 FILE = "declined.yaml"
 
@@ -68,13 +68,7 @@ def load_declined(path: Path) -> list[DeclinedQuestion]:
     if not path.exists():
         return []
     name = str(path)
-    try:
-        tree = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError([Problem(name, mark.line + 1 if mark else 1, f"broken YAML: {exc}")]) from None
+    tree = compose_file(path)
     if tree is None:
         return []
     if not isinstance(tree, yaml.SequenceNode):

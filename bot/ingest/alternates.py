@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.model import DataError, Problem
+from bot.model import DataError, Problem, compose_file
 
 FILE = "alternates.yaml"
 
@@ -31,14 +31,7 @@ def load_alternates(corpus: Path) -> dict[str, list[Alternate]]:
     if not path.exists():
         return {}
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise DataError([Problem(name, mark.line + 1 if mark else 1, f"broken YAML: {exc}")]) from None
+    tree = compose_file(path)
     if tree is None:
         return {}
     if not isinstance(tree, yaml.MappingNode):
