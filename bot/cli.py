@@ -299,8 +299,14 @@ def _dump(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
-def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
-    """All commands; `run`'s Telegram options load only when needed (keeps `ask` start-up fast)."""
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All commands. With `command`, only that command's options that need heavy imports are added
+    (`run`'s Telegram, `add-source`'s ingest, `review`/`stats`' feedback store), so `ask` imports
+    none of them; None adds every command's (for `--help`)."""
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
     parser = argparse.ArgumentParser(prog="persona-bot", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -311,9 +317,10 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("add-source", help="add an interview (.txt, .md, .html) to the corpus, ingest, report")
-    from bot.ingest.add_source import add_arguments
+    if wanted("add-source"):
+        from bot.ingest.add_source import add_arguments
 
-    add_arguments(p)
+        add_arguments(p)
     p.set_defaults(func=cmd_add_source)
 
     p = sub.add_parser("fit", help="refit the scoring model from eval/tune.yaml (needs scipy: pip install .[fit])")
@@ -360,18 +367,22 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
     _personas_arg(p)
     p.set_defaults(func=cmd_chat)
 
-    from bot.feedback.commands import add_review_arguments, add_stats_arguments
-
     p = sub.add_parser("review", help="review what users asked that went unanswered or got a 👎")
-    add_review_arguments(p)
+    if wanted("review"):
+        from bot.feedback.commands import add_review_arguments
+
+        add_review_arguments(p)
     p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("stats", help="questions asked, answered share, 👍 share, top topics and experts")
-    add_stats_arguments(p)
+    if wanted("stats"):
+        from bot.feedback.commands import add_stats_arguments
+
+        add_stats_arguments(p)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("run", help="run the Telegram bot (token in TELEGRAM_BOT_TOKEN)")
-    if with_run:
+    if wanted("run"):
         from bot.telegram.app import add_run_arguments
 
         add_run_arguments(p)
@@ -381,7 +392,7 @@ def build_parser(with_run: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(with_run=bool(argv) and argv[0] == "run").parse_args(argv)
+    args = build_parser(argv[0] if argv and not argv[0].startswith("-") else None).parse_args(argv)
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

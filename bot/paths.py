@@ -75,3 +75,27 @@ def editable_corpus_dir() -> Path:
 def editable_personas_dir() -> Path:
     """Where `ingest` and `add-source` write personas: the checkout's, else the user's."""
     return _CHECKOUT / "personas" if in_checkout() else user_data_dir() / "personas"
+
+
+def user_cache_dir() -> Path:
+    """Where jieba's prefix dictionary, the built indexes and the parsed personas are cached: a
+    directory only this user can write (`$PERSONA_BOT_CACHE`, else `$XDG_CACHE_HOME/persona-bot`,
+    else `~/.cache/persona-bot`), never the shared temp directory jieba defaults to, where anyone
+    could leave a file for us to load."""
+    explicit = os.environ.get("PERSONA_BOT_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "persona-bot"
+
+
+def private_dir(path: Path) -> Path | None:
+    """`path`, created 0700 if missing, when it is ours and nobody else can write it; else None."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.stat()
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o022 or not os.access(path, os.W_OK):
+        return None
+    return path

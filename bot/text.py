@@ -11,7 +11,6 @@ import hashlib
 import logging
 import marshal
 import math
-import os
 import re
 import tempfile
 import unicodedata
@@ -22,32 +21,13 @@ from pathlib import Path
 import jieba
 import opencc
 
+from bot.paths import private_dir, user_cache_dir
+
+__all__ = ["Tokenizer", "fold", "has_cjk", "private_dir", "user_cache_dir"]
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Latin words are split by us (jieba would find `go` inside `ago`); CJK runs go to jieba.
 _RUNS = re.compile(r"(?P<latin>[a-z0-9]+(?:[.+\-][a-z0-9]+)*)|(?P<cjk>[\u3400-\u9fff]+)")
-
-
-def user_cache_dir() -> Path:
-    """Where jieba's prefix dictionary and the built indexes are cached: a directory only this user can write
-    (`$PERSONA_BOT_CACHE`, else `$XDG_CACHE_HOME/persona-bot`, else `~/.cache/persona-bot`), never
-    the shared temp directory jieba defaults to, where anyone could leave a file for us to load."""
-    explicit = os.environ.get("PERSONA_BOT_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "persona-bot"
-
-
-def private_dir(path: Path) -> Path | None:
-    """`path`, created 0700 if missing, when it is ours and nobody else can write it; else None."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = path.stat()
-    except OSError:
-        return None
-    if info.st_uid != os.getuid() or info.st_mode & 0o022 or not os.access(path, os.W_OK):
-        return None
-    return path
 
 
 def _cache_name() -> str:

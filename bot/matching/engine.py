@@ -26,7 +26,7 @@ from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
 from bot.matching.scoring import Model
 from bot.matching.settings import Settings
-from bot.model import Entry, Persona, load_personas
+from bot.model import Entry, Persona, load_personas, persona_cache_dir
 from bot.paths import default_corpus_dir, default_personas_dir
 from bot.text import Tokenizer, fold, private_dir, user_cache_dir
 from bot.vocabulary import Vocabulary, load_vocabulary
@@ -130,9 +130,11 @@ class Engine:
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
         """Load and validate a personas directory (raises model.DataError) and build the index, or
-        load it from the user's cache when nothing it is made from changed (`index_cache_dir`)."""
+        load both from the user's cache when nothing they are made from changed (`index_cache_dir`,
+        `model.persona_cache_dir`)."""
         corpus = corpus_dir or default_corpus_dir()
-        return cls(load_personas(personas_dir or default_personas_dir()), load_vocabulary(corpus),
+        personas = load_personas(personas_dir or default_personas_dir(), cache=persona_cache_dir())
+        return cls(personas, load_vocabulary(corpus),
                    load_stopwords(corpus), declined=Declined.load(corpus), index_cache=index_cache_dir())
 
     # Experts
