@@ -33,7 +33,9 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+import bot.english
 import bot.text
+from bot.english import term as index_term
 from bot.matching.settings import IndexSettings
 from bot.text import Tokenizer, has_cjk
 
@@ -46,7 +48,7 @@ _log = logging.getLogger(__name__)
 _UNUSED_FOR = 30 * 24 * 3600  # seconds
 _ARRAYS = ("names", "bounds", "postings", "weights", "idf", "parent", "shape")
 # This code and the tokenizer's: a persisted index made by other code is stale.
-_CODE = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], bot.text) if m.__file__)
+_CODE = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], bot.text, bot.english) if m.__file__)
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;\n]*")
 
 
@@ -233,7 +235,7 @@ class Index:
         return [self._doc_tokens(question), *windows]
 
     def _doc_tokens(self, folded: str) -> list[str]:
-        return [t for t in self.tokenizer.search_words(folded) if t not in self.stopwords]
+        return [index_term(t) for t in self.tokenizer.search_words(folded) if t not in self.stopwords]
 
     def window(self, entry: int, passage: int) -> tuple[int, int] | None:
         """Which sentences of the entry's answer a passage is: (first, past last), or None when

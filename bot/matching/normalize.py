@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
 
+from bot.english import term as index_term
 from bot.matching.index import Concept, Form, Index
 from bot.matching.settings import QuerySettings
 from bot.model import Persona
@@ -198,6 +199,7 @@ class QueryAnalyzer:
         for word in self._join_stray_characters(self.tokenizer.words(text)):
             if word in self.stopwords or word in seen or (len(word) == 1 and not has_cjk(word)):
                 continue
+            raw, word = word, index_term(word)
             seen.add(word)
             parts = [word]
             if word not in self.index and has_cjk(word) and len(word) > 2 and not self.index.homophones(word):
@@ -209,7 +211,8 @@ class QueryAnalyzer:
                     parts = [w for w in subs if w not in seen]
                     seen.update(parts)
             for part in parts:
-                forms = [Form(part)] + [Form(e) for e in originals.get(part, []) if e != part]
+                said = dict.fromkeys(index_term(e) for e in originals.get(part, []))
+                forms = [Form(part)] + [Form(e) for e in said if e != part]
                 if part not in self.index:
                     fixed = self._spelling(part)
                     if fixed:
@@ -217,7 +220,8 @@ class QueryAnalyzer:
                         forms += [Form(f, self.settings.spelling_weight) for f in fixed]
                 if len(part) == 1 and part in _NUMERALS:
                     forms += [Form(part + m) for m in _MEASURES if part + m in self.index]
-                for synonym in self._groups.get(part, ()):
+                for synonym in self._groups.get(part) or self._groups.get(raw, ()):
+                    synonym = index_term(synonym)
                     if synonym != part and all(f.term != synonym for f in forms):
                         forms.append(Form(synonym, self.settings.synonym_weight))
                 entity = any(f.term in self._entities for f in forms)
