@@ -122,8 +122,12 @@ def test_jsonl_answers_each_line_as_soon_as_it_is_read() -> None:
 def test_chat_without_token_or_network() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
     started = time.monotonic()
-    result = subprocess.run([*CLI, "chat"], input="/expert 沈为\n英伟达为什么涨\n/all\n/quit\n", text=True,
+    result = subprocess.run([*CLI, "chat"], input="/expert 沈为\n英伟达为什么涨\n1\n/all\n/help\n/quit\n", text=True,
                             capture_output=True, cwd=ROOT, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "已选定 沈为" in result.stdout and "算力是有明确的增长预期的" in result.stdout
+    out = result.stdout
+    assert "已选择沈为" in out and "算力是有明确的增长预期的" in out
+    assert "\n[1] 更多沈为的观点\n" in out and "沈为的其他回答 · 第 1/" in out  # typing 1 pressed the button
+    help_text = out[out.index("使用说明"):]
+    assert "/compare" in help_text and "/default" not in help_text and "/reload" not in help_text  # chat's share
     assert time.monotonic() - started < 60

@@ -20,7 +20,7 @@ import pytest_asyncio
 from botapi import BotApiServer, Fault, SentMessage
 from botapi.process import ROOT, BotProcess
 
-from bot.conversation import COMMANDS
+from bot.conversation import MENU
 from bot.paths import default_personas_dir
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -72,8 +72,9 @@ async def tap(env: Env, message: SentMessage, label: str) -> dict[str, object]:
 
 
 async def test_start_publishes_commands_and_welcomes(env: Env) -> None:
-    assert [(c["command"], c["description"]) for c in env.server.commands[next(iter(env.server.commands))]] == list(
-        COMMANDS)
+    menus = env.server.commands
+    assert [(c["command"], c["description"]) for c in menus['{"type": "default"}|']] == [(c.name, c.zh) for c in MENU]
+    assert [c["description"] for c in menus['{"type": "default"}|en']] == [c.en for c in MENU]
     [msg] = await say(env, "/start")
     assert msg.parse_mode == "HTML" and "你好" in msg.text and "张亚勤" in msg.text
     assert env.server.calls_of("deleteWebhook") or env.server.calls_of("getUpdates")
@@ -116,7 +117,10 @@ async def test_no_answer_says_so(env: Env) -> None:
 
 
 async def test_long_answer_split_into_valid_parts(env: Env) -> None:
-    msgs = await say(env, "/ask 丁磊 开源会不会影响商业化", until="来源")
+    mark = env.server.mark()
+    await env.server.send_text(USER, "/ask 丁磊 开源会不会影响商业化")
+    await env.server.next_message(USER, mark, lambda m: bool(m.buttons))  # the keyboard is under the last part
+    msgs = env.server.messages(USER, mark)
     assert len(msgs) >= 2 and all(m.parse_mode == "HTML" and len(m.text) <= 4096 for m in msgs)
     assert msgs[-1].buttons and "更多丁磊的观点" in msgs[-1].button_texts
 
@@ -132,11 +136,11 @@ async def test_short_talk_compare_and_and_edited_question(env: Env) -> None:
     assert "马云" in unknown.text and "当前专家不变" in unknown.text
     mark = env.server.mark()
     question = await env.server.send_text(USER, "自动驾驶什么时候普及")
-    await env.server.next_message(USER, mark)
+    first = await env.server.next_message(USER, mark)
     mark = env.server.mark()
-    await env.server.edit_text(question, "年轻人应该学什么")
-    again = await env.server.next_message(USER, mark, lambda m: "学数学" in m.text)
-    assert again.reply_to == question["message_id"]
+    await env.server.edit_text(question, "年轻人应该学什么")  # the earlier reply is edited to the new answer
+    await env.server.wait_for(lambda: "学数学" in first.text, what="the reply edited to the new answer")
+    assert env.server.messages(USER, mark) == [] and len(first.edits) == 1
 
 
 async def test_paging_edits_in_place(env: Env) -> None:

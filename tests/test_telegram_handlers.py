@@ -109,14 +109,20 @@ async def test_expert_command_and_unknown_expert(bot: InProcessBot) -> None:
 
 async def test_answer_format_and_buttons(bot: InProcessBot) -> None:
     [msg] = await say(bot, "/ask 张亚勤 AI 监管应该怎么做")
-    assert msg.text.startswith("张亚勤 · 清华大学智能产业研究院院长 · 很有把握\n")  # name, role, how sure
-    assert "问：AI 监管应该怎么做？" in msg.text
-    assert "监管要有底线" in msg.text and "来源：财新 《对话张亚勤》 2024-09-10" in msg.text
+    lines = msg.text.split("\n")
+    assert lines[0] == "张亚勤 · 清华大学智能产业研究院院长 · 很接近"  # name, short role, how sure in words
+    assert lines[1] == "来源：财新 · 2024-09-10 原文"  # one line of context: outlet, date, link
+    assert lines[2] == "问：AI 监管应该怎么做？"
+    assert "监管要有底线" in msg.text
     assert any(e["type"] == "blockquote" for e in msg.entities)
+    bold = [msg.text[e["offset"]: e["offset"] + e["length"]] for e in msg.entities if e["type"] == "bold"]
+    assert "监管" in bold  # the matched words are marked in the quote
     link = next(e for e in msg.entities if e["type"] == "text_link")
     assert link["url"] == "https://example.com/caixin?a=1&b=2"
     assert not any("原文" in t or "来源" in t for t in msg.button_texts)  # the source is on screen already
     assert msg.button("更多张亚勤")["callback_data"].startswith("v1|")
+    share = msg.button("分享")["url"]
+    assert share.startswith("https://t.me/share/url?url=") and "PersonaTestBot%3Fstart%3Dq_zy-001" in share
 
 
 async def test_corpus_text_is_escaped(bot: InProcessBot) -> None:
@@ -136,9 +142,12 @@ async def test_long_answer_is_split_and_every_part_is_valid(bot: InProcessBot) -
     msgs = await say(bot, "/ask 丁磊 开源会不会影响商业化")
     assert len(msgs) >= 2
     assert all(len(m.text) <= 4096 for m in msgs)
-    assert all(m.text.endswith(("。", "2024-09-10", "原文链接")) or m is msgs[-1] for m in msgs)
+    assert all(m.text.endswith("。") or m is msgs[-1] for m in msgs)
     assert msgs[-1].buttons and not any(m.buttons for m in msgs[:-1])
-    assert sum(m.text.count("开源让更多") for m in msgs) == 160  # nothing lost between parts
+    folded = [e for e in msgs[0].entities if e["type"] == "expandable_blockquote"]
+    lead = msgs[0].text[: folded[0]["offset"]].count("开源让更多")  # the passage shown before "expand"
+    assert 1 <= lead <= 5  # cut at a sentence end within MAX_PART characters
+    assert sum(m.text.count("开源让更多") for m in msgs) == 160 + lead  # the whole answer, nothing lost
 
 
 async def test_empty_and_emoji_text_get_a_prompt(bot: InProcessBot) -> None:
@@ -156,7 +165,7 @@ async def test_unsupported_media_in_private_chat(bot: InProcessBot) -> None:
         assert "文字" in msg.text
 
 
-async def test_edited_question_is_answered_again_edited_commands_and_channel_posts_are_not(bot: InProcessBot) -> None:
+async def test_edited_question_edits_its_reply_edited_commands_and_channel_posts_are_not(bot: InProcessBot) -> None:
     mark = bot.server.mark()
     original = await bot.server.send_text(USER, "/help")
     await bot.pump()
@@ -164,13 +173,20 @@ async def test_edited_question_is_answered_again_edited_commands_and_channel_pos
     await bot.server.channel_post("/help")
     assert await bot.pump() == 2
     assert len(bot.server.messages(since=mark)) == 1
+    mark = bot.server.mark()
     question = await bot.server.send_text(USER, "自动驾驶什么时候普及")
     await bot.pump()
+    [first] = bot.server.messages(USER, mark)
+    assert first.text.startswith("张亚勤")
     mark = bot.server.mark()
     await bot.server.edit_text(question, "年轻人应该学什么")
     await bot.pump()
-    [again] = bot.server.messages(USER, mark)
-    assert again.text.startswith("沈向洋") and again.reply_to == question["message_id"]
+    assert bot.server.messages(USER, mark) == []  # no new message: the earlier reply is edited
+    assert first.text.startswith("沈向洋") and len(first.edits) == 1 and "要学数学" in first.text
+    mark = bot.server.mark()
+    await bot.server.edit_text(question, "/ask 丁磊 开源会不会影响商业化")  # now a command: not rerun
+    await bot.pump()
+    assert bot.server.messages(USER, mark) == [] and len(first.edits) == 1
 
 
 async def test_group_only_commands_mentions_and_replies(bot: InProcessBot) -> None:

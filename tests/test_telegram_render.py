@@ -11,7 +11,10 @@ from bot.conversation import ChatState, Conversation
 from bot.matching import Engine
 from bot.paths import default_personas_dir
 from bot.telegram import keyboards, render
-from bot.telegram.render import Span, split
+from bot.telegram.render import split
+from bot.views import Span, build
+from bot.views import labels as view_labels
+from bot.views import text as view_text
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +76,7 @@ def test_every_reply_renders_valid_html_and_short_callback_data(conv: Conversati
     reply = conv.handle(command, ChatState("ding-lei"))
     parts = render.render(reply)
     assert parts and all(0 < len(t) <= 4096 for t in visible(parts))
-    markup = keyboards.for_reply(reply, {})
+    markup = keyboards.markup(build(reply), {}, "PersonaTestBot")
     for row in markup.inline_keyboard if markup else ():
         for button in row:
             assert button.url or (button.callback_data and keyboards.decode(str(button.callback_data)))
@@ -87,13 +90,13 @@ def test_real_personas_render_and_fit_callback_limits() -> None:
         for entry in persona.entries:
             reply = conv.entry(entry.id)
             assert all(len(t) <= 4096 for t in visible(render.render(reply)))
-            markup = keyboards.for_reply(reply, stash)
-            assert markup is not None
+            markup = keyboards.markup(build(reply), stash, "PersonaTestBot")
+            assert markup is not None  # at least 分享
             data = [b.callback_data for row in markup.inline_keyboard for b in row if b.callback_data]
-            assert data and all(len(str(d).encode()) <= 64 for d in data)
+            assert all(len(str(d).encode()) <= 64 for d in data)
     a, b = conv.engine.personas[0], conv.engine.personas[1]
     picker = conv.compare_pick(a.id, b.id)
-    assert keyboards.for_reply(picker, stash) is not None
+    assert keyboards.markup(build(picker), stash) is not None
 
 
 def test_stash_keeps_recent_texts_only() -> None:
@@ -104,16 +107,12 @@ def test_stash_keeps_recent_texts_only() -> None:
 
 # ---- short replies: the matched passage first, a short header, the question trimmed ----
 
-def phone_lines(text: str) -> int:
-    """Lines on a phone: 20 full-width or 40 half-width characters, or a newline."""
-    import math
-    import unicodedata
+phone_lines = view_text.phone_lines
 
-    total = 0
-    for line in text.split("\n"):
-        width = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
-        total += max(1, math.ceil(width / 40))
-    return total
+
+def test_phone_lines_count_width_and_newlines() -> None:
+    assert phone_lines("中" * 20) == 1 and phone_lines("中" * 21) == 2 and phone_lines("a" * 41) == 2
+    assert phone_lines("a\nb\n") == 3
 
 
 def before_expandable(part: str) -> str:
@@ -137,25 +136,27 @@ def before_expandable(part: str) -> str:
     ],
 )
 def test_interviewer_question_trimmed_to_its_last_question(question: str, shown: str | None) -> None:
-    assert render.short_question(question) == shown
+    assert view_text.short_question(question) == shown
 
 
 def test_long_question_is_one_line_of_its_last_clauses() -> None:
     long = "之前看到一种说法,AI 1.0时代是在海量数据库中做快速比对,而ChatGPT的突破之处在于,它可以基于大数据集自己生成内容,您如何看待此种说法和它的前提以及未来可能的发展?"
-    shown = render.short_question(long)
-    assert shown is not None and shown.startswith("…") and len(shown) <= render.MAX_QUESTION
+    shown = view_text.short_question(long)
+    assert shown is not None and shown.startswith("…") and len(shown) <= view_text.MAX_QUESTION
     assert long.endswith(shown[1:])
 
 
 def test_role_is_short_and_simplified() -> None:
-    assert render.short_role("某知名985高校教授（化名），多年从事机器学习研究") == "某知名985高校教授"
-    assert render.short_role("美國國家工程院外籍院士") == "美国国家工程院外籍院士"
-    assert len(render.short_role("很长" * 40)) == render.MAX_ROLE
+    assert view_text.short_role("某知名985高校教授（化名），多年从事机器学习研究") == "某知名985高校教授"
+    assert view_text.short_role("美國國家工程院外籍院士") == "美国国家工程院外籍院士"
+    assert view_text.short_question("（笑）那您怎么看？") is None  # transcript noise: not shown
+    assert len(view_text.short_role("很长" * 40)) == view_text.MAX_ROLE
 
 
-def test_confidence_in_words() -> None:
-    assert render.confidence(97) == "很有把握" and render.confidence(80) == "比较有把握"
-    assert render.confidence(63) == "可能相关" and render.confidence(97, english=True) == "close match"
+def test_confidence_in_words_from_the_probability() -> None:
+    confidence = view_labels.confidence
+    assert confidence(0.97) == "很接近" and confidence(0.7) == "比较接近" and confidence(0.4) == "可能相关"
+    assert confidence(0.97, english=True) == "close match"
 
 
 def _real_answers() -> list[tuple[str, object]]:
@@ -182,26 +183,28 @@ def test_real_answers_lead_with_a_verbatim_passage_and_fit_a_phone_screen(real_a
         assert phone_lines(shown) <= 15 + (6 if isinstance(reply, CompareReply) else 0), (question, shown)
         matches = reply.answer.matches[:1] if isinstance(reply, AnswerReply) else [
             s.matches[0] for s in reply.comparison.sides if s.matches]
+        parsed = parse_html(parts[0])
+        quotes = [parsed.text[e["offset"]: e["offset"] + e["length"]] for e in parsed.entities
+                  if e["type"] == "blockquote"]
+        bold = [parsed.text[e["offset"]: e["offset"] + e["length"]] for e in parsed.entities if e["type"] == "bold"]
         for match in matches:
-            lead = render.lead_passage(match)
-            if lead is None:
+            if match.span is None:
                 continue
             led += 1
-            before, passage, after = lead
-            assert before + passage + after == match.entry.answer  # verbatim, nothing lost
-            bold = [parse_html(parts[0]).text[e["offset"]: e["offset"] + e["length"]]
-                    for e in parse_html(parts[0]).entities if e["type"] == "bold"]
-            assert passage in bold
+            passage = match.entry.answer[match.span[0]: match.span[1]]
+            shown = next((q.strip("…") for q in quotes if q.strip("…") and q.strip("…") in passage), "")
+            assert passage.startswith(shown) and shown, (question, quotes)  # the matched part, verbatim
+            assert all(b in match.entry.answer or b == match.persona.display_name or b in "问：①②③" for b in bold)
     assert led >= 2  # the corpus has long answers: the passage rule is exercised
 
 
 def test_every_button_on_real_answers_is_encodable_and_none_is_a_source_toast(real_answers: list) -> None:
     for _question, reply in real_answers:
-        markup = keyboards.for_reply(reply, {})  # type: ignore[arg-type]
+        markup = keyboards.markup(build(reply), {})  # type: ignore[arg-type]
         for row in markup.inline_keyboard if markup else ():
             for button in row:
                 decoded = keyboards.decode(str(button.callback_data))
-                assert decoded is not None and decoded[0] != keyboards.SOURCE
+                assert decoded is not None  # no source button: that toast repeated what is on screen
 
 
 def test_suggestion_buttons_open_exactly_the_question_on_their_label() -> None:
@@ -213,7 +216,7 @@ def test_suggestion_buttons_open_exactly_the_question_on_their_label() -> None:
         reply = conv.handle(question, ChatState())
         if not isinstance(reply, AnswerReply) or reply.answer.matches:
             continue
-        markup = keyboards.for_reply(reply, {})
+        markup = keyboards.markup(build(reply), {})
         for row in markup.inline_keyboard if markup else ():
             for button in row:
                 decoded = keyboards.decode(str(button.callback_data))
@@ -233,7 +236,7 @@ def test_topics_page_with_arrows_on_the_real_corpus() -> None:
     conv = Conversation(Engine.load(default_personas_dir()))
     first = conv.handle("/topics", ChatState())
     assert isinstance(first, TopicList) and len(first.topics) > TOPIC_PAGE
-    markup = keyboards.for_reply(first, {})
+    markup = keyboards.markup(build(first), {})
     assert markup is not None
     arrows = [b for row in markup.inline_keyboard for b in row if b.text in "◀▶"]
     assert [b.text for b in arrows] == ["▶"]

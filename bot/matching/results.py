@@ -25,6 +25,16 @@ class Match:
     def source(self) -> Source:
         return self.persona.source(self.entry.source)
 
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """Character offsets (start, end) of `part` in the verbatim answer; None when there is no
+        part (the whole answer matched) or it is not found verbatim. Front ends cut and mark the
+        quote by offsets, so what they show is always a substring of the answer."""
+        if not self.part:
+            return None
+        start = self.entry.answer.find(self.part)
+        return None if start < 0 else (start, start + len(self.part))
+
     def to_json(self) -> dict[str, Any]:
         src = self.source
         return {

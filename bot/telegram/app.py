@@ -34,7 +34,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.conversation import COMMANDS, Conversation
+from bot.conversation import COMMANDS, MENU, Conversation
 from bot.feedback import config as feedback_config
 from bot.feedback.config import FeedbackConfig
 from bot.feedback.recorder import Recorder
@@ -54,7 +54,7 @@ from bot.telegram.intake import STOP_GRACE, Intake, WebhookServer, poll
 from bot.telegram.journal import Journal, Pending
 from bot.telegram.logs import setup_logging
 from bot.telegram.persistence import DataDirError, JsonChatPersistence, prepare_data_dir
-from bot.telegram.services import KEY, Services
+from bot.telegram.services import CONTEXT_TYPES, KEY, Services
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def build_application(settings: Settings, engine: Engine,
         .persistence(JsonChatPersistence(settings.data_dir))
         .defaults(Defaults(parse_mode=ParseMode.HTML, link_preview_options=LinkPreviewOptions(is_disabled=True)))
         .post_init(_post_init)
+        .context_types(CONTEXT_TYPES)  # typed bot_data (services.BotData)
     )
     if settings.api_base_url:
         builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(f"{settings.api_base_url}/file/bot")
@@ -109,22 +110,23 @@ def build_application(settings: Settings, engine: Engine,
     return application
 
 
+COMMAND_HANDLERS = {
+    "start": handlers.start, "help": handlers.help_command, "about": handlers.about, "privacy": handlers.privacy,
+    "experts": handlers.experts, "expert": handlers.expert, "all": handlers.all_experts, "ask": handlers.ask,
+    "topics": handlers.topics, "compare": handlers.compare, "default": handlers.default,
+    "reload": handlers.reload, "review": feedback.review_command,
+}
+"""Command name -> its handler; a test checks this covers the command table exactly."""
+
+
 def _register(app: Application) -> None:  # type: ignore[type-arg]
     """Every handler in one block; order matters only for the catch-alls at the end."""
     message = filters.UpdateType.MESSAGE  # new messages; edited ones only as questions (below); no channel posts
     app.add_handler(TypeHandler(Update, handlers.gate), group=-1)
-    app.add_handler(CommandHandler("start", handlers.start, filters=message))
-    app.add_handler(CommandHandler("help", handlers.help_command, filters=message))
-    app.add_handler(CommandHandler("about", handlers.about, filters=message))
-    app.add_handler(CommandHandler("experts", handlers.experts, filters=message))
-    app.add_handler(CommandHandler("expert", handlers.expert, filters=message))
-    app.add_handler(CommandHandler("all", handlers.all_experts, filters=message))
-    app.add_handler(CommandHandler("ask", handlers.ask, filters=message))
-    app.add_handler(CommandHandler("topics", handlers.topics, filters=message))
-    app.add_handler(CommandHandler("compare", handlers.compare, filters=message))
-    # blocking like the rest: other chats have their own lanes, so they are answered while it loads
-    app.add_handler(CommandHandler("reload", handlers.reload, filters=message))
-    app.add_handler(CommandHandler("review", feedback.review_command, filters=message))
+    # Every command of the one table (bot/conversation/commands.py) has its handler here.
+    for command in COMMANDS:
+        # blocking like the rest: other chats have their own lanes, so they are answered while /reload loads
+        app.add_handler(CommandHandler(command.name, COMMAND_HANDLERS[command.name], filters=message))
     app.add_handler(MessageHandler(message & filters.COMMAND, handlers.unknown_command))
     app.add_handler(MessageHandler(message & filters.TEXT & handlers.ADDRESSED, handlers.question))
     # An edited question is answered again; an edited command is not run twice.
@@ -139,7 +141,8 @@ def _register(app: Application) -> None:  # type: ignore[type-arg]
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     """Publish the command menu, then say (without the token) that the bot is up."""
     try:
-        await app.bot.set_my_commands([BotCommand(name, description) for name, description in COMMANDS])
+        await app.bot.set_my_commands([BotCommand(c.name, c.zh) for c in MENU])
+        await app.bot.set_my_commands([BotCommand(c.name, c.en) for c in MENU], language_code="en")
     except TelegramError as exc:  # the menu is a courtesy: serving does not depend on it
         logger.warning("command menu not published: %s", describe(exc))
     conv = app.bot_data[KEY].conversation

@@ -1,6 +1,6 @@
 """👍/👎 under answers and the admins' /review: the Telegram side of the curator loop (bot/feedback/).
 
-A 👍/👎 button (keyboards.verdict_row) carries "v1|f|REF|1" or "v1|f|REF|0", REF being the
+A 👍/👎 button (built in bot/views) carries "v1|f|REF|1" or "v1|f|REF|0", REF being the
 recorded question's reference; a tap stores one verdict per person per message (a keyed hash of
 chat, message and user: bot/feedback/recorder.py) and is answered with a toast, never a new
 message. A second tap replaces the first; in a group each member has their own.
@@ -19,15 +19,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import ContextTypes
 
 from bot.feedback import review
 from bot.telegram import keyboards
 from bot.telegram.buttons import STALE
-from bot.telegram.services import Services, services
+from bot.telegram.services import BotContext, Services, services
 
 logger = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
+Context = BotContext
 
 THANKS = {True: "谢谢！已记下 👍", False: "谢谢！已记下 👎，我们会改进"}
 NOT_RECORDING = "这个机器人没有开启反馈记录。"

@@ -1,7 +1,8 @@
 """Telegram handlers: each turns one kind of update into a conversation call and sends the reply.
 
-They stay thin on purpose: `bot.conversation` decides what to answer, `render` formats it,
-`keyboards` builds the buttons. Engine calls run in one worker thread (services.in_engine_thread)
+They stay thin on purpose: `bot.conversation` decides what to answer, `bot.views` what the reply
+shows, `render` turns that into HTML and `keyboards` into buttons; `state` says whose expert a
+message goes to (the asker's own in a group). Engine calls run in one worker thread (services.in_engine_thread)
 so a slow query never stalls the event loop (polling, other chats, the rate limiter).
 """
 
@@ -21,29 +22,32 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatAction, ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, filters
 
 from bot.conversation import (
     ChatState,
     Conversation,
-    NoMore,
+    ExpertProfile,
+    Notice,
     Reply,
     has_content,
     parse_command,
 )
+from bot.conversation.commands import USAGE
 from bot.matching import Engine
 from bot.model import DataError
 from bot.telegram import buttons, feedback, inline, keyboards, render
+from bot.telegram import state as chat_state
 from bot.telegram.delivery import describe
 from bot.telegram.reload import describe_changes, describe_error
-from bot.telegram.services import services
+from bot.telegram.services import BotContext, services
+from bot.views import View, build
 
 logger = logging.getLogger(__name__)
 
-Context = ContextTypes.DEFAULT_TYPE
-STATE_KEY = "expert"
+Context = BotContext
 MAX_STASHED_CHATS = 5000
 STALE = buttons.STALE
 REFUSED = "抱歉，这个机器人目前只对受邀的聊天开放。"
@@ -78,12 +82,6 @@ def _clean(text: str) -> str:
     return "".join(ch if ch in "\n\t" or unicodedata.category(ch) != "Cc" else " " for ch in text)
 
 
-def _state(context: Context) -> ChatState:
-    data = context.chat_data if context.chat_data is not None else {}
-    expert = data.get(STATE_KEY)
-    return ChatState(expert if isinstance(expert, str) else None)
-
-
 def _stash(update: Update, context: Context) -> keyboards.Stash:
     chat = update.effective_chat
     if chat is None:
@@ -95,56 +93,84 @@ def _stash(update: Update, context: Context) -> keyboards.Stash:
 
 
 async def _save(update: Update, context: Context, state: ChatState, before: str | None) -> None:
-    """Persist a changed current expert now (atomically), not at the next periodic flush."""
+    """Persist a changed expert choice now (atomically), not at the next periodic flush."""
     if state.expert_id == before or context.chat_data is None or update.effective_chat is None:
         return
-    if state.expert_id is None:
-        context.chat_data.pop(STATE_KEY, None)
-    else:
-        context.chat_data[STATE_KEY] = state.expert_id
+    chat_state.store(update, context.chat_data, state)
+    await _persist(update, context)
+
+
+async def _persist(update: Update, context: Context) -> None:
+    assert update.effective_chat is not None
     context.application.mark_data_for_update_persistence(chat_ids=update.effective_chat.id)
     await context.application.update_persistence()
 
 
-async def _run(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply]) -> Reply:
-    """Run a conversation call with this chat's state (in a thread) and save the state after."""
-    state = _state(context)
+async def _run(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply]) -> View:
+    """Run a conversation call with the asker's state (in the engine thread), save the state after,
+    and build the reply's view there too. The conversation is read once: /reload swaps it whole."""
+    state = chat_state.load(update, context.chat_data)
     before = state.expert_id
     svc = services(context)
-    reply = await svc.in_engine_thread(call, svc.conversation, state)
+    conv = svc.conversation
+
+    def work() -> View:
+        return build(call(conv, state))
+
+    view = await svc.in_engine_thread(work)
     await _save(update, context, state, before)
-    return reply
+    return view
 
 
-async def send(update: Update, context: Context, reply: Reply, *, edit: bool = False) -> None:
-    """Render and send a reply: split parts in order, the keyboard under the last part.
+async def send(update: Update, context: Context, view: View, *, edit: bool = False) -> None:
+    """Send a view: split parts in order, the keyboard under the last part.
 
-    With `edit`, a one-part reply replaces the message whose button was pressed (picker flows).
-    In groups the first part quotes the user's message so the thread stays readable.
+    With `edit`, a one-part view replaces the message whose button was pressed (paging, pickers).
+    For an edited question, the earlier reply is edited to the new answer (extra parts are sent,
+    parts no longer needed deleted). In groups the first part quotes the user's message.
     """
     chat = update.effective_chat
     if chat is None:
         return
-    parts = render.render(reply)
-    markup = keyboards.for_reply(reply, _stash(update, context), services(context).conversation.compare_candidates)
+    parts = render.render(view)
+    markup = keyboards.markup(view, _stash(update, context), context.bot.username or "")
     query = update.callback_query
-    if edit and query is not None and len(parts) == 1:
-        try:
-            await query.edit_message_text(parts[0], reply_markup=markup)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
+    if edit and query is not None and query.message is not None and len(parts) == 1:
+        await _edit(context, chat.id, query.message.message_id, parts[0], markup)
         return
     asked = update.message or update.edited_message
-    # Quoted in groups (the thread stays readable) and for an edit (which version is answered).
-    quote = asked.message_id if asked and (chat.type != ChatType.PRIVATE or update.edited_message) else None
+    svc = services(context)
+    earlier = svc.replies.get((chat.id, asked.message_id), []) if update.edited_message and asked else []
+    group = chat.type != ChatType.PRIVATE
+    quote = asked.message_id if asked and (group or (update.edited_message and not earlier)) else None
+    sent: list[int] = []
     for i, part in enumerate(parts):
-        await context.bot.send_message(
+        last = i == len(parts) - 1
+        if i < len(earlier):
+            await _edit(context, chat.id, earlier[i], part, markup if last else None)
+            sent.append(earlier[i])
+            continue
+        message = await context.bot.send_message(
             chat.id,
             part,
-            reply_markup=markup if i == len(parts) - 1 else None,
+            reply_markup=markup if last else None,
             reply_parameters=ReplyParameters(quote, allow_sending_without_reply=True) if quote and i == 0 else None,
         )
+        sent.append(message.message_id)
+    for stale in earlier[len(parts):]:
+        with contextlib.suppress(BadRequest):  # already deleted by the user: nothing to do
+            await context.bot.delete_message(chat.id, stale)
+    if asked is not None and query is None:
+        svc.remember_reply(chat.id, asked.message_id, sent)
+
+
+async def _edit(context: Context, chat_id: int, message_id: int, text: str, markup: Any) -> None:
+    """Replace a message's text and keyboard; an edit that changes nothing is no error."""
+    try:
+        await context.bot.edit_message_text(text, chat_id, message_id, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():
+            raise
 
 
 async def _respond(update: Update, context: Context, call: Callable[[Conversation, ChatState], Reply],
@@ -192,6 +218,11 @@ async def about(update: Update, context: Context) -> None:
     await _respond(update, context, lambda conv, _state: conv.about())
 
 
+async def privacy(update: Update, context: Context) -> None:
+    """/privacy: what is recorded of a question and for how long."""
+    await _respond(update, context, lambda conv, _state: conv.privacy())
+
+
 async def experts(update: Update, context: Context) -> None:
     """/experts: everyone, as buttons."""
     await _respond(update, context, lambda conv, state: conv.experts(state))
@@ -222,10 +253,55 @@ async def compare(update: Update, context: Context) -> None:
     await _respond(update, context, lambda conv, state: conv.compare(_text_args(update), state), typing=True)
 
 
-async def question(update: Update, context: Context) -> None:
-    """Plain text (private chat, mention or reply in a group): a question to the current expert.
+async def default(update: Update, context: Context) -> None:
+    """/default NAME (group admins): the group's default expert, for members without their own.
 
-    An edited question is answered again, as a new reply quoting the edited message."""
+    In a private chat it is /expert. "/default all" clears the group default."""
+    chat, user, message = update.effective_chat, update.effective_user, update.message
+    if chat is None or user is None or message is None:
+        return
+    if chat.type == ChatType.PRIVATE:
+        await expert(update, context)
+        return
+    if not await _group_admin(context, chat.id, user.id):
+        refused = Notice("抱歉，只有群管理员可以设置本群的默认专家；/expert 名字 只对你自己生效。")
+        await _respond(update, context, lambda _c, _s: refused)
+        return
+    name = _text_args(update)
+    if not name:
+        await _respond(update, context, lambda _c, _s: Notice("用法：" + USAGE["default"]))
+        return
+    group = ChatState()
+    svc = services(context)
+    if name.lower() in {"all", "所有", "所有专家"}:
+        reply: Reply = Notice("好的，本群不再有默认专家：没有自己选过专家的成员会问所有专家。")
+    else:
+        reply = await svc.in_engine_thread(svc.conversation.expert, name, group)
+    if group.expert_id is not None or isinstance(reply, Notice):
+        assert context.chat_data is not None
+        chat_state.store_default(context.chat_data, group.expert_id)
+        await _persist(update, context)
+    if isinstance(reply, ExpertProfile):
+        reply = Notice(f"本群的默认专家现在是{reply.persona.display_name}（自己用 /expert 选过的成员不受影响）。")
+    await send(update, context, build(reply))
+
+
+async def _group_admin(context: Context, chat_id: int, user_id: int) -> bool:
+    """A group's creator or administrators (asked of Telegram), or an operator admin."""
+    if user_id in services(context).settings.admins:
+        return True
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+    except TelegramError as exc:
+        logger.warning("cannot check admin rights in chat %s: %s", chat_id, describe(exc))
+        return False
+    return member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
+
+
+async def question(update: Update, context: Context) -> None:
+    """Plain text (private chat, mention or reply in a group): a question to the asker's expert.
+
+    An edited question is answered again by editing the earlier reply (`send`)."""
     message = update.message or update.edited_message
     if message is None or message.text is None:
         return
@@ -275,21 +351,21 @@ async def button(update: Update, context: Context) -> None:
         except IndexError:
             await query.answer(STALE)
         return
-    action = buttons.ACTIONS.get(decoded[0]) if decoded else None
-    if decoded is None or action is None:
+    if decoded is None or not buttons.known(decoded[0]):
         await query.answer(STALE)
         return
+    action, args = decoded
     stash = _stash(update, context)
     try:
-        reply = await _run(update, context, lambda conv, state: action(conv, state, decoded[1], stash))
+        view = await _run(update, context, lambda conv, state: buttons.run(conv, state, action, args, stash))
     except (IndexError, KeyError, ValueError):
         await query.answer(STALE)
         return
-    if isinstance(reply, NoMore):
-        await query.answer(reply.text)
+    if view.toast is not None:
+        await query.answer(view.toast)
         return
     await query.answer()
-    await send(update, context, reply, edit=buttons.edits_in_place(decoded[0], decoded[1]))
+    await send(update, context, view, edit=buttons.edits_in_place(action, args))
 
 
 # ---- inline mode ----
@@ -355,7 +431,7 @@ async def reload(update: Update, context: Context) -> None:
             logger.error("reload failed: %s", describe(exc), exc_info=exc)
             parts = render.notice("重新加载失败，继续使用原来的数据：", [describe(exc)])
         else:
-            svc.conversation.engine = new
+            svc.conversation = svc.conversation.with_engine(new)  # one reference swapped; running calls keep theirs
             entries = sum(len(p.entries) for p in new.personas)
             logger.info("reloaded personas: %d experts, %d entries", len(new.personas), entries)
             title = f"已重新加载：{len(new.personas)} 位专家，{entries} 条回答。"

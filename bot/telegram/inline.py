@@ -7,6 +7,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InlineQueryResu
 from bot.conversation import short_key
 from bot.matching import Match
 from bot.telegram import render
+from bot.views import match_spans
+from bot.views.text import citation
 
 MAX_RESULTS = 50  # Telegram refuses more (RESULTS_TOO_MUCH)
 
@@ -31,8 +33,8 @@ def results(matches: list[Match]) -> list[InlineQueryResultArticle]:
         articles.append(InlineQueryResultArticle(
             id=rid,
             title=f"{match.persona.display_name}：{match.entry.question}"[:100],
-            description=f"{render.citation(source)}\n{match.entry.answer[:80]}",
-            input_message_content=InputTextMessageContent(render.truncate(render.match_spans(match))),
+            description=f"{citation(source)}\n{match.entry.answer[:80]}",
+            input_message_content=InputTextMessageContent(render.truncate(match_spans(match))),
             reply_markup=markup,
         ))
         if len(articles) == MAX_RESULTS:
