@@ -248,12 +248,12 @@ def _help(reply: Help) -> list[Span]:
     if reply.english:
         who = reply.current.display_name if reply.current else "everyone"
         out = [Span("How to use", "b"), Span("\n"),
-               Span(f"Send a question (Chinese or English); it goes to: {who}. A name in the question wins.\n"
+               Span(f"Send a question (Chinese or English); it goes to: {who}. A name in the question comes first.\n"
                     "In groups, mention me or reply to me.\n\n")]
         return out + _command_lines(reply.commands, english=True)
     who = reply.current.display_name if reply.current else "所有专家"
     out = [Span("使用说明", "b"), Span("\n"),
-           Span(f"直接发送问题（中文繁简体或英文），当前提问对象：{who}；问题里点名的专家优先。\n"
+           Span(f"直接发送问题（中文繁简体或英文），当前提问对象：{who}。问题里点名的专家优先。\n"
                 "群聊里请 @我 或回复我的消息。也可以在任何聊天里输入 @机器人名 加问题。\n\n")]
     return out + _command_lines(reply.commands)
 
