@@ -26,6 +26,7 @@ from bot.paths import default_personas_dir
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 USER = 2001
+MEMBER, ADMIN = 2002, 2003
 GROUP = -1002000000001
 TOKEN = "123456:TEST-abcdefghijklmnopqrstuvwxyz0123456"
 
@@ -48,7 +49,7 @@ async def env(tiny_personas_dir: Path, tmp_path_factory: pytest.TempPathFactory)
     async with BotApiServer(TOKEN) as server:
         server.timeout = 20.0  # other test suites may share the two cores
         server.private_chat(USER, "Bob")
-        server.group_chat(GROUP, members=(USER, 2002))
+        server.group_chat(GROUP, members=(USER, MEMBER), admins=(ADMIN,))
         bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp / "data")
         await bot.start()
         try:
@@ -195,6 +196,38 @@ async def test_group_chat(env: Env) -> None:
     [answer] = await say(env, "年轻人应该学什么", chat=GROUP, reply_to=mention)
     assert "学数学" in answer.text
     assert len(env.server.messages(GROUP, mark)) == 3  # the plain message got nothing
+
+
+async def test_group_expert_is_per_member_and_only_admins_set_the_group_default(env: Env) -> None:
+    async def ask(user: int) -> str:
+        mark = env.server.mark()
+        await env.server.send_text(GROUP, "@PersonaTestBot 年轻人应该学什么", user=user)
+        return (await env.server.next_message(GROUP, mark)).text
+
+    [chosen] = await say(env, "/expert@PersonaTestBot 张亚勤", chat=GROUP, user=MEMBER)
+    assert "已选择张亚勤" in chosen.text
+    assert (await ask(MEMBER)).startswith("没有找到张亚勤")  # the member's own choice
+    assert (await ask(USER)).startswith("沈向洋")  # another member is not affected
+    [refused] = await say(env, "/default@PersonaTestBot 张亚勤", chat=GROUP, user=USER)
+    assert "只有群管理员" in refused.text
+    assert (await ask(USER)).startswith("沈向洋")
+    [done] = await say(env, "/default@PersonaTestBot 张亚勤", chat=GROUP, user=ADMIN)
+    assert "默认专家现在是张亚勤" in done.text
+    assert (await ask(USER)).startswith("没有找到张亚勤")  # no own choice: the group default
+    await say(env, "/all@PersonaTestBot", chat=GROUP, user=USER)
+    assert (await ask(USER)).startswith("沈向洋")  # an own choice (everyone) beats the group default
+    await say(env, "/default@PersonaTestBot all", chat=GROUP, user=ADMIN)
+    await say(env, "/all@PersonaTestBot", chat=GROUP, user=MEMBER)
+
+
+async def test_share_button_links_to_a_deep_link_that_opens_that_quote(env: Env) -> None:
+    [answer] = await say(env, "/ask 沈向洋 年轻人应该学什么")
+    url = answer.button("分享")["url"]
+    assert url.startswith("https://t.me/share/url?url=") and "start%3Dq_sx-003" in url
+    [quote] = await say(env, "/start q_sx-003")
+    assert quote.text.startswith("沈向洋") and "要学数学" in quote.text and "分享" in quote.button_texts
+    [gone] = await say(env, "/start q_no-such-entry")
+    assert "不存在" in gone.text
 
 
 async def test_inline_query(env: Env) -> None:

@@ -53,8 +53,6 @@ from bot.views.text import (
     short_role,
 )
 
-RULE = "━━━━━━━━━━"
-
 
 def build(reply: Reply) -> View:
     """The view of any reply."""
@@ -181,10 +179,10 @@ def _marked(text: str, terms: tuple[str, ...], block: str) -> list[Span]:
     return [Span(piece, "b" if bold else None, block=block) for piece, bold in highlight(text, terms)]
 
 
-def match_spans(match: Match, *, sure: bool = False, english: bool = False, compact: bool = False) -> list[Span]:
+def match_spans(match: Match, *, sure: bool = False, english: bool = False) -> list[Span]:
     """Expert, short role (and how sure, for answers); outlet · date; the interviewer's question in
     one line when it is clean; the matched passage with the matched words bold; then the whole
-    answer verbatim in an expandable quote (not in a compare card, which has a 全文 button)."""
+    answer verbatim in an expandable quote."""
     words = labels(english)
     out = _name(match.persona, short=True)
     if sure:
@@ -195,11 +193,11 @@ def match_spans(match: Match, *, sure: bool = False, english: bool = False, comp
         out += [Span(words["q"], "b"), Span(asked), Span("\n")]
     answer = match.entry.answer
     used = phone_lines("".join(s.text for s in out))  # the header, so the whole fits one screen
-    start, end = lead_passage(match, MAX_SIDE if compact else MAX_PART, PHONE_SCREEN - used - 2)
+    start, end = lead_passage(match, MAX_PART, PHONE_SCREEN - used - 2)
     whole = start == 0 and end == len(answer)
     out += [Span("…" if start else "", block=BLOCKQUOTE), *_marked(answer[start:end], match.terms, BLOCKQUOTE),
             Span("…" if end < len(answer) else "", block=BLOCKQUOTE), Span("\n")]
-    if not whole and not compact:
+    if not whole:
         out += [Span(words["full"], "i"), Span("\n"), Span(answer[:start], block=EXPANDABLE),
                 Span(answer[start:end], "b", block=EXPANDABLE), Span(answer[end:], block=EXPANDABLE)]
     return [s for s in out if s.text]
@@ -361,21 +359,30 @@ def _entry(reply: EntryReply) -> View:
 
 
 def _compare(reply: CompareReply) -> View:
+    """Every side on one phone screen: a line per expert (name, how sure) and their key passage,
+    as many lines each as the screen allows; each side's whole answer is one tap away (全文)."""
     comparison, words = reply.comparison, labels(reply.english)
-    out = [Span(words["compare"], "b"), Span(echo(comparison.query, 60)), Span("\n")]
+    out = [Span(words["compare"], "b"), Span(echo(comparison.query, 30)), Span("\n")]
+    per = max(2, (PHONE_SCREEN - 1) // max(1, len(comparison.sides)))  # lines per side
+    cut: list[Match] = []  # sides shown in part: their 全文 button shows the rest
     for number, side in zip("①②③④⑤⑥⑦⑧", comparison.sides, strict=False):
-        out += [Span(f"{RULE}\n"), Span(f"{number} ", "b")]
-        if side.matches:
-            out += match_spans(side.matches[0], sure=True, english=reply.english, compact=True)
-        else:
-            out += [Span(side.persona.display_name, "b"), Span(" · "),
-                    Span(words["silent"].format(name=side.persona.display_name), "i"), Span("\n")]
+        out += [Span(f"{number} "), Span(side.persona.display_name, "b")]
+        if not side.matches:
+            out += [Span(" · "), Span(words["silent"].format(name=side.persona.display_name), "i"), Span("\n")]
+            continue
+        match = side.matches[0]
+        answer = match.entry.answer
+        out += [Span(" · "), Span(confidence(match.probability, reply.english), "i"), Span("\n")]
+        start, end = lead_passage(match, MAX_SIDE, per - 1)
+        if (start, end) != (0, len(answer)):
+            cut.append(match)
+        out += [Span("…" if start else "", block=BLOCKQUOTE), *_marked(answer[start:end], match.terms, BLOCKQUOTE),
+                Span("…" if end < len(answer) else "", block=BLOCKQUOTE), Span("\n")]
     answered = [s for s in comparison.sides if s.matches]
-    whole = [Button(words["whole"].format(name=s.persona.display_name), act.ENTRY, (s.matches[0].entry.id,))
-             for s in answered if lead_passage(s.matches[0], MAX_SIDE) != (0, len(s.matches[0].entry.answer))]
+    whole = [Button(words["whole"].format(name=m.persona.display_name), act.ENTRY, (m.entry.id,)) for m in cut]
     more = [Button(words["more"].format(name=s.persona.display_name), act.MORE, (s.matches[0].entry.id,))
             for s in answered if len(s.persona.entries) > 1]
-    return View("compare", tuple(out), _rows(whole, 2) + _rows(more, 2))
+    return View("compare", tuple(s for s in out if s.text), _rows(whole, 2) + _rows(more, 2))
 
 
 def _picker(reply: ComparePicker) -> View:

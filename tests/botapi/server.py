@@ -120,6 +120,7 @@ class BotApiServer:
         self.chat_flood_limit: tuple[int, float] | None = None
         self._chat_sends: dict[int, list[float]] = {}
         self._chats: dict[int, dict[str, Any]] = {}
+        self._admins: dict[int, set[int]] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}
@@ -150,6 +151,7 @@ class BotApiServer:
             "getwebhookinfo": self._get_webhook_info,
             "sendchataction": self._send_chat_action,
             "deletemessage": self._delete_message,
+            "getchatmember": self._get_chat_member,
             "logout": self._true,
             "close": self._true,
         }
@@ -279,10 +281,13 @@ class BotApiServer:
         self._chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
         return user_id
 
-    def group_chat(self, chat_id: int = -1001234567890, title: str = "AI 讨论组", members: tuple[int, ...] = ()) -> int:
+    def group_chat(self, chat_id: int = -1001234567890, title: str = "AI 讨论组", members: tuple[int, ...] = (),
+                   admins: tuple[int, ...] = ()) -> int:
+        """A supergroup; `admins` (also members) are its administrators, as getChatMember reports."""
         self._chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": title}
-        for uid in members:
+        for uid in (*members, *admins):
             self._users.setdefault(uid, build.user(uid, f"User{uid}", None))
+        self._admins[chat_id] = set(admins)
         return chat_id
 
     def _sender(self, chat: int, user: int | None) -> dict[str, Any]:
@@ -654,6 +659,21 @@ class BotApiServer:
         if params.get("action") not in _CHAT_ACTIONS:
             raise BadRequest("Bad Request: wrong parameter action in request")
         return True
+
+    async def _get_chat_member(self, params: Params) -> dict[str, Any]:
+        """A group's admins are "administrator", everyone else "member" (private chats: the user)."""
+        chat = self._chat(params.get("chat_id"))
+        user_id = int(params.get("user_id") or 0)
+        if user_id not in self._users:
+            raise BadRequest("Bad Request: PARTICIPANT_ID_INVALID")
+        user = self._users[user_id]
+        if user_id in self._admins.get(chat["id"], set()):
+            rights = dict.fromkeys(("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                                    "can_restrict_members", "can_promote_members", "can_change_info",
+                                    "can_invite_users", "can_post_stories", "can_edit_stories",
+                                    "can_delete_stories"), True)
+            return {"status": "administrator", "user": user, "can_be_edited": False, "is_anonymous": False, **rights}
+        return {"status": "member", "user": user}
 
     async def _delete_message(self, params: Params) -> bool:
         self._own_message(params, "delete").deleted = True
