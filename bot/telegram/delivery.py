@@ -27,16 +27,17 @@ so handling it again after a restart may repeat that reply; before it, nothing c
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import datetime as dt
 import json
 import logging
 import time
+import warnings
 from collections.abc import Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
 from telegram.request import HTTPXRequest
 
 logger = logging.getLogger(__name__)
@@ -48,23 +49,43 @@ ON_SEND: ContextVar[Callable[[], None] | None] = ContextVar("on_send", default=N
 BEST_EFFORT = frozenset({"sendChatAction"})
 
 
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asks to wait, in seconds, through the public property (int or timedelta,
+    depending on PTB's settings; its deprecation warning about that choice is not ours to show)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
 def describe(exc: BaseException) -> str:
     """`Type: message` on one line (PTB's messages for network errors are already one line)."""
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class ReliableRateLimiter(AIORateLimiter):
-    """AIORateLimiter's throttling, plus retries that keep each reply until it is delivered."""
+class ReliableRateLimiter(BaseRateLimiter[int]):
+    """AIORateLimiter's throttling (used through its public interface, retrying nothing itself),
+    plus retries that keep each reply until it is delivered and one pause for all calls on a 429."""
 
     def __init__(self, *, give_up_after: float = 120.0, stop_grace: float = 3.0, max_backoff: float = 5.0,
                  max_flood_wait: float = 600.0) -> None:
-        super().__init__()
+        self._throttle = AIORateLimiter(max_retries=0)
+        # With no retries of its own it logs a 429 with a traceback before re-raising; the 429 is
+        # handled (and logged in one line) here.
+        logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+        self._paused_until = 0.0
         self.give_up_after = give_up_after
         self.stop_grace = stop_grace
         self.max_backoff = max_backoff
         self.max_flood_wait = max_flood_wait
         self._stopping_since: float | None = None
+
+    async def initialize(self) -> None:
+        await self._throttle.initialize()
+
+    async def shutdown(self) -> None:
+        await self._throttle.shutdown()
 
     def stopping(self) -> None:
         """The bot is shutting down: retry pending replies only for `stop_grace` more seconds."""
@@ -86,17 +107,15 @@ class ReliableRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
+        del rate_limit_args  # retries are decided here, per kind of failure
         started = time.monotonic()
         chat_id = data.get("chat_id")
         what = f"{endpoint} to chat {chat_id}" if chat_id is not None else endpoint
-        group: int | str | bool = False  # groups and channels get AIORateLimiter's per-group limit
-        with contextlib.suppress(ValueError, TypeError):
-            chat_id = int(chat_id)  # type: ignore[arg-type]
-        if (isinstance(chat_id, int) and chat_id < 0) or isinstance(chat_id, str):
-            group = chat_id
         on_send = ON_SEND.get()
 
         async def send(*call_args: Any, **call_kwargs: Any) -> Result:
+            while (wait := self._paused_until - time.monotonic()) > 0:  # Telegram's flood wait is per bot
+                await asyncio.sleep(wait)
             if on_send is not None:
                 on_send()
             return await callback(*call_args, **call_kwargs)
@@ -105,19 +124,17 @@ class ReliableRateLimiter(AIORateLimiter):
         while True:
             attempt += 1
             try:
-                result = await self._run_request(
-                    chat=chat_id is not None, group=group, allow_paid_broadcast=bool(data.get("allow_paid_broadcast")),
-                    callback=send, args=args, kwargs=kwargs,
-                )
+                # AIORateLimiter throttles (30/s overall, 20/min per group) and, with no retries, re-raises
+                result = await self._throttle.process_request(send, args, kwargs, endpoint, data, None)
             except RetryAfter as exc:
-                wait = exc._retry_after.total_seconds()  # the public property warns about its future type
+                wait = retry_after_seconds(exc)
                 if wait > self.max_flood_wait:
                     logger.error("%s not sent: Telegram asks to wait %ss, longer than %ss", what, wait,
                                  self.max_flood_wait)
                     raise
                 logger.warning("%s: flood control, Telegram asks to wait %ss; all calls wait, then it is sent again",
                                what, wait)
-                await self._pause_all(wait + 0.1)
+                self._pause_all(wait + 0.1)
                 continue
             except BadRequest:
                 raise  # the request itself is wrong; the handler's error path logs it
@@ -138,13 +155,9 @@ class ReliableRateLimiter(AIORateLimiter):
                 logger.info("%s delivered on attempt %d", what, attempt)
             return result
 
-    async def _pause_all(self, seconds: float) -> None:
-        """Hold every call (this limiter's event) for `seconds`, as Telegram's flood wait is per bot."""
-        self._retry_after_event.clear()
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            self._retry_after_event.set()
+    def _pause_all(self, seconds: float) -> None:
+        """Hold every call for `seconds`, as Telegram's flood wait is per bot (`send` waits it out)."""
+        self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
 
 class PollingRequest(HTTPXRequest):

@@ -35,7 +35,7 @@ from typing import Any
 from telegram import Bot, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
-from bot.telegram.delivery import ON_SEND, describe
+from bot.telegram.delivery import ON_SEND, describe, retry_after_seconds
 from bot.telegram.journal import Journal, Pending, Raw
 
 logger = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ async def poll(intake: Intake, *, timeout: float, allowed_updates: list[str]) ->
         except InvalidToken:
             raise
         except RetryAfter as exc:
-            await asyncio.sleep(exc._retry_after.total_seconds())  # the public property warns about its type
+            await asyncio.sleep(retry_after_seconds(exc))
             continue
         except TelegramError:  # 5xx, resets, timeouts, a second poller: PollingRequest logged it
             failures += 1
