@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot.matching import Engine
+from bot.matching import engine as engine_module
 from bot.matching.engine import load_stopwords
 from bot.model import Persona, load_personas
 from bot.paths import default_corpus_dir, default_personas_dir
@@ -129,3 +130,30 @@ def test_indexes_unused_for_a_month_are_pruned_when_a_new_one_is_written(parts: 
     os.utime(old, (month_ago, month_ago))
     _engine(parts, tmp_path)
     assert not old.exists() and recent.exists()
+
+
+def test_a_start_that_finds_its_index_folds_no_entry_text(parts: dict[str, Any], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    _engine(parts, tmp_path)
+    folded: list[str] = []
+    real_fold = engine_module.fold
+
+    def counting(text: str) -> str:
+        folded.append(text)
+        return real_fold(text)
+
+    monkeypatch.setattr("bot.matching.engine.fold", counting)
+    loaded = _engine(parts, tmp_path)
+    assert all(i.loaded_from is not None for i in (loaded.index, loaded.alternates, loaded.context))
+    answers = {e.answer for p in parts["personas"] for e in p.entries}
+    assert not answers & set(folded)  # names and terms only, no entry's text
+
+
+def test_the_context_index_is_stale_when_what_it_is_made_of_changes(parts: dict[str, Any], tmp_path: Path) -> None:
+    _engine(parts, tmp_path)
+    before = set(_files(tmp_path))
+    first, *others = parts["personas"]
+    renamed = first.model_copy(update={"role": first.role + "（前）"})
+    changed = _engine(parts, tmp_path, [renamed, *others])
+    assert changed.index.loaded_from is not None and changed.alternates.loaded_from is not None
+    assert changed.context.loaded_from is None and len(set(_files(tmp_path)) - before) == 1

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+import opencc
 from rapidfuzz import fuzz, process
 
 from bot.feedback.declined import Declined
 from bot.matching import features
 from bot.matching.features import Retrieved, Texts
-from bot.matching.index import Index, IntArray, release_build_memory
+from bot.matching.index import Index, IntArray, Source, release_build_memory
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
 from bot.matching.scoring import Model
@@ -32,6 +34,10 @@ from bot.text import Tokenizer, fold, private_dir, user_cache_dir
 from bot.vocabulary import Vocabulary, load_vocabulary
 
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")  # as the index splits answers into passages
+# What turns an entry's texts into the indexes' documents besides bot/text.py (in the index's own
+# key): this code (the fields, the joins, the contexts) and the folding's data (OpenCC, Unicode).
+_RECIPE = Path(__file__).read_bytes() + (
+    f"|opencc {getattr(opencc, '__version__', '?')}|unicode {unicodedata.unidata_version}".encode())
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,6 @@ class Scored:
 class _Doc:
     persona: Persona
     entry: Entry
-    question: str  # folded
 
 
 def index_cache_dir() -> Path | None:
@@ -81,7 +86,7 @@ class Engine:
                  index_cache: Path | None = None) -> None:
         self.personas = sorted(personas, key=lambda p: p.id)
         self.vocabulary = vocabulary or Vocabulary()
-        self._docs = [_Doc(p, e, fold(e.question)) for p in self.personas for e in p.entries]
+        self._docs = [_Doc(p, e) for p in self.personas for e in p.entries]
         self._by_entry = {d.entry.id: i for i, d in enumerate(self._docs)}
         self.model = model or Model.load()
         # Questions a curator declined (corpus/declined.yaml): their near-duplicates get no answer.
@@ -94,19 +99,26 @@ class Engine:
         terms += [w for group in self.vocabulary.synonyms for w in group]
         # (entry keywords are not added: extract_tags invents words like 词来, 伟达 with its HMM)
         self.tokenizer = Tokenizer(terms)
+        # Each field's documents are folded only when its index is built (not when it is loaded
+        # from the cache): folding every text is most of a warm start otherwise.
+        docs = self._docs
         self.index = Index(
-            [(d.question, fold(d.entry.answer)) for d in self._docs],
+            lambda: [(fold(d.entry.question), fold(d.entry.answer)) for d in docs],
             self.tokenizer,
             stopwords,
             self.settings.index,
             index_cache,
+            Source([(d.entry.question, d.entry.answer) for d in docs], _RECIPE),
         )
         # Alternate questions pooled into one field per entry (pooling beat the best single one),
         # and the entry's context (who speaks, where, at which point), each a one-passage document.
-        self.alternates = Index([(fold("。".join(d.entry.alternates)), "") for d in self._docs], self.tokenizer,
-                                stopwords, self.settings.index, index_cache)
-        self.context = Index([(fold(c), "") for c in _contexts(self._docs, self.vocabulary)], self.tokenizer,
-                             stopwords, self.settings.index, index_cache)
+        self.alternates = Index(lambda: [(fold("。".join(d.entry.alternates)), "") for d in docs], self.tokenizer,
+                                stopwords, self.settings.index, index_cache,
+                                Source([d.entry.alternates for d in docs], _RECIPE))
+        vocabulary = self.vocabulary
+        recipe = _RECIPE + repr(sorted(vocabulary.context.items())).encode()
+        self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary)], self.tokenizer,
+                             stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe))
         release_build_memory()
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
@@ -122,10 +134,11 @@ class Engine:
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
+        question = fold(doc.entry.question)
         answer = fold(doc.entry.answer)
         alternates = tuple(fold(a) for a in doc.entry.alternates)
-        return Texts(doc.question, answer, alternates, frozenset(doc.entry.topics),
-                     features.bigrams(" ".join((doc.question, answer, *alternates))))
+        return Texts(question, answer, alternates, frozenset(doc.entry.topics),
+                     features.bigrams(" ".join((question, answer, *alternates))))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -349,18 +362,29 @@ def _contexts(docs: list[_Doc], vocabulary: Vocabulary) -> list[str]:
     """Per entry: the speaker's name and role, the outlet, the source's format, and whether it
     opens or closes its source (the first or last question asked, the first or last section)."""
     words = vocabulary.context
+    questions = [fold(d.entry.question) for d in docs]
     turns: dict[str, list[tuple[int, str]]] = {}
-    for d in docs:
-        turns.setdefault(d.entry.source, []).append((d.entry.position, d.question))
+    for d, question in zip(docs, questions, strict=True):
+        turns.setdefault(d.entry.source, []).append((d.entry.position, question))
     first = {src: min(items)[1] for src, items in turns.items()}
     last = {src: max(items)[1] for src, items in turns.items()}
     out = []
-    for d in docs:
+    for d, question in zip(docs, questions, strict=True):
         source = d.persona.source(d.entry.source)
         parts = [d.persona.role, source.outlet, *words.get(source.format, ())]
-        if d.question == first[d.entry.source]:
+        if question == first[d.entry.source]:
             parts += words.get("opening", ())
-        if d.question == last[d.entry.source]:
+        if question == last[d.entry.source]:
             parts += words.get("closing", ())
         out.append(" ".join(parts))
+    return out
+
+
+def _context_sources(docs: list[_Doc]) -> list[tuple[str, ...]]:
+    """Everything `_contexts` reads of each entry (its persona's source lookup included)."""
+    out: list[tuple[str, ...]] = []
+    for d in docs:
+        source = d.persona.source(d.entry.source)
+        out.append((d.persona.role, source.outlet, source.format, d.entry.source, str(d.entry.position),
+                    d.entry.question))
     return out
