@@ -192,3 +192,40 @@ def test_more_pages_through_all_of_the_experts_other_answers(conv: Conversation)
     pages = [conv.more("dl-003", n) for n in range(len(ids))]
     assert all(isinstance(p, EntryReply) and p.total == 3 for p in pages)
     assert isinstance(conv.more("dl-003", 3), NoMore) and isinstance(conv.more("dl-003", -1), NoMore)
+
+
+def test_a_quote_link_opens_exactly_that_entry_and_leaves_the_expert_alone(conv: Conversation) -> None:
+    state = ChatState("ding-lei")
+    reply = conv.handle("/start q_sx-003", state)
+    assert isinstance(reply, EntryReply) and reply.match.entry.id == "sx-003" and state.expert_id == "ding-lei"
+    assert isinstance(conv.handle("/start q_nope", ChatState()), NoMore)
+
+
+def test_rivals_are_the_experts_with_their_own_answer_and_compare_uses_them(conv: Conversation) -> None:
+    from bot.conversation import RivalPicker
+    from bot.views import build
+
+    assert conv.rivals("dl-001") == tuple(m.persona for m in conv.rival_answers("dl-001"))
+    assert [p.id for p in conv.rivals("dl-001")] == ["shen-xiangyang"]  # open source: he spoke too
+    assert conv.rivals("zy-002") == ()  # nobody else on autonomous driving: no 对比 button
+    both = conv.versus("dl-001")  # one rival: straight to both sides on the entry's question
+    assert isinstance(both, CompareReply)
+    assert [s.persona.id for s in both.comparison.sides] == ["ding-lei", "shen-xiangyang"]
+    assert all(s.matches for s in both.comparison.sides)  # each side answers, as the button promised
+    assert isinstance(conv.versus("zy-002"), NoMore) and isinstance(conv.compare_entry("dl-001", "nobody"), NoMore)
+    others = conv.others("dl-001")
+    assert isinstance(others, AnswerReply) and [m.persona.id for m in others.answer.matches] == ["shen-xiangyang"]
+    match = conv.engine.entry("zy-001")
+    assert match is not None
+    view = build(RivalPicker(match, tuple(conv.engine.personas[:2])))  # several rivals: one button each
+    assert [b.args for b in view.buttons] == [("zy-001", p.id) for p in conv.engine.personas[:2]]
+    picked = conv.compare_entry("zy-001", "ding-lei")
+    assert isinstance(picked, CompareReply) and [s.persona.id for s in picked.comparison.sides] == [
+        "zhang-yaqin", "ding-lei"]
+
+
+def test_reload_builds_a_new_conversation_over_the_new_engine(conv: Conversation, tiny_personas_dir: Path) -> None:
+    conv.rivals("dl-001")
+    fresh = conv.with_engine(Engine.load(tiny_personas_dir))
+    assert fresh is not conv and fresh.engine is not conv.engine and fresh.smalltalk is conv.smalltalk
+    assert "_rivals" not in fresh.__dict__  # nothing cached from the old engine

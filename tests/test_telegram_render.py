@@ -142,7 +142,8 @@ def test_interviewer_question_trimmed_to_its_last_question(question: str, shown:
 def test_long_question_is_one_line_of_its_last_clauses() -> None:
     long = "之前看到一种说法,AI 1.0时代是在海量数据库中做快速比对,而ChatGPT的突破之处在于,它可以基于大数据集自己生成内容,您如何看待此种说法和它的前提以及未来可能的发展?"
     shown = view_text.short_question(long)
-    assert shown is not None and shown.startswith("…") and len(shown) <= view_text.MAX_QUESTION
+    assert shown is not None and shown.startswith("…") and view_text.width(shown) <= view_text.MAX_QUESTION
+    assert view_text.phone_lines("问：" + shown) == 1  # one phone line
     assert long.endswith(shown[1:])
 
 

@@ -113,8 +113,8 @@ class FollowUps:
         return EntryReply(match, rivals=self.rivals(entry_id), english=english) if match else NoMore(GONE)
 
     def more(self, entry_id: str, page: int = 0) -> Reply:
-        """Page `page` of the same expert's other answers: those sharing the most topics with this
-        entry first, then the rest in source order. Every entry of the expert is reachable."""
+        """Page `page` of the same expert's other answers, ranked for this entry's question
+        (`more_entries`). Every entry of the expert is reachable."""
         match = self.engine.entry(entry_id)
         if match is None:
             return NoMore(GONE)
@@ -127,14 +127,22 @@ class FollowUps:
         return EntryReply(shown, entry_id, page, len(others), self.rivals(shown.entry.id))
 
     def more_entries(self, entry_id: str) -> list[str]:
-        """Ids of the expert's other entries, closest in topic to `entry_id` first."""
+        """Ids of the expert's other entries, ranked for this entry's question: the expert's own
+        confident answers to it first (best first), then those sharing most topics with it, then
+        the rest in source order. Cached per entry (a reload builds a new Conversation)."""
+        cache: dict[str, list[str]] = self.__dict__.setdefault("_more", {})
+        if entry_id in cache:
+            return cache[entry_id]
         match = self.engine.entry(entry_id)
         if match is None:
             return []
-        topics = set(match.entry.topics)
         entries = [e for e in match.persona.entries if e.id != entry_id]
+        asked = self.engine.answer(match.entry.question, persona=match.persona, k=len(match.persona.entries))
+        first = [m.entry.id for m in asked.matches if m.entry.id != entry_id and m.persona.id == match.persona.id]
+        topics = set(match.entry.topics)
         ranked = sorted(entries, key=lambda e: -len(topics & set(e.topics)))  # stable: source order breaks ties
-        return [e.id for e in ranked]
+        cache[entry_id] = list(dict.fromkeys([*first, *(e.id for e in ranked)]))
+        return cache[entry_id]
 
     def others(self, entry_id: str) -> Reply:
         """Other experts on the entry's question: each rival's own best answer, the best shown first."""

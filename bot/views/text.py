@@ -18,7 +18,7 @@ from bot.text import fold
 
 MAX_ECHO = 200  # how much of the user's own text a reply quotes back
 MAX_ROLE = 16  # the role beside a name: with the name and confidence, one phone line
-MAX_QUESTION = 36  # the interviewer's question: one phone line (20 full-width) plus a little
+MAX_QUESTION = 36  # the interviewer's question after "问：": one phone line, in half-width units
 MAX_PART = 180  # the matched passage before the expandable full answer: about nine phone lines
 MAX_SIDE = 90  # a compare card's passage per side: several sides must fit one screen
 PHONE_LINE = 40  # half-width characters per phone line (a full-width one counts two)
@@ -38,6 +38,11 @@ def echo(text: str, limit: int = MAX_ECHO) -> str:
     """The user's text as quoted back: one line, at most `limit` characters."""
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def width(text: str) -> int:
+    """Half-width units: a full-width (CJK) character counts two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def phone_lines(text: str) -> int:
@@ -77,14 +82,17 @@ def short_question(question: str, limit: int = MAX_QUESTION) -> str | None:
     while len(clauses) > 1 and _LEAD_IN.match(clauses[0]):
         clauses.pop(0)
     last = "".join(clauses)
-    if len(last) <= limit:
+    if width(last) + (2 if trimmed else 0) <= limit:
         return ("…" if trimmed else "") + last
     kept = ""
     for clause in reversed(clauses):
-        if len(clause) + len(kept) > limit - 1:
+        if width(clause) + width(kept) > limit - 2:
             break
         kept = clause + kept
-    return "…" + (kept or last[-(limit - 1):]).lstrip("，,、：: ")
+    if not kept:  # one clause longer than the line: its end, where the question is
+        while last and width(kept) + width(last[-1]) <= limit - 2:
+            kept, last = last[-1] + kept, last[:-1]
+    return "…" + kept.lstrip("，,、：: ")
 
 
 def citation(source: Source) -> str:
