@@ -394,6 +394,16 @@ async def test_greeting_with_a_question_is_a_question(bot: InProcessBot) -> None
     assert msg.text.startswith("沈向洋")
 
 
+async def test_an_english_speaking_user_gets_english_start_and_help(bot: InProcessBot) -> None:
+    bot.server.private_chat(4242, "Eve", language="en")
+    [welcome] = await say(bot, "/start", chat=4242)
+    assert welcome.text.startswith("Hi!") and "Experts:" in welcome.text
+    [help_text] = await say(bot, "/help", chat=4242)
+    assert help_text.text.startswith("How to use") and "/compare — Compare: /compare A and B question" in help_text.text
+    [chinese] = await say(bot, "/help")  # the default test user's app is in Chinese
+    assert chinese.text.startswith("使用说明")
+
+
 async def test_english_question_gets_english_chrome_and_a_verbatim_quote(bot: InProcessBot) -> None:
     [msg] = await say(bot, "/ask Harry Shum what about AI regulation")
     assert "Source: " in msg.text and "人工智能治理需要全球合作，监管应当分级分类。" in msg.text

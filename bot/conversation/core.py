@@ -119,19 +119,19 @@ class Conversation(FollowUps):
 
     # ---- commands ----
 
-    def start(self, payload: str, state: ChatState) -> Reply:
+    def start(self, payload: str, state: ChatState, english: bool = False) -> Reply:
         """/start; /start <expert-id> opens that expert, /start q_<entry-id> shows that quote."""
         current = self.current(state)
         payload = payload.strip()
         if payload.startswith(QUOTE_LINK):
-            return self.entry(payload[len(QUOTE_LINK):])
+            return self.entry(payload[len(QUOTE_LINK):], english)
         if payload:
             try:
                 current = self.engine.resolve(payload)
                 state.expert_id = current.id
             except UnknownExpert:
                 pass
-        return Welcome(self.engine.personas, self.examples(), current)
+        return Welcome(self.engine.personas, self.examples(), current, english)
 
     def help(self, state: ChatState, english: bool = False) -> Help:
         return Help(self.commands, self.current(state), english)

@@ -38,6 +38,7 @@ from bot.conversation import (
 from bot.conversation.commands import USAGE
 from bot.matching import Engine
 from bot.model import DataError
+from bot.smalltalk import is_english
 from bot.telegram import buttons, feedback, inline, keyboards, render
 from bot.telegram import state as chat_state
 from bot.telegram.delivery import describe
@@ -203,14 +204,22 @@ def _text_args(update: Update) -> str:
 # ---- commands ----
 
 
+def _english_user(update: Update) -> bool:
+    """A command has no question to tell the language by: the user's Telegram language does."""
+    user = update.effective_user
+    return bool(user and user.language_code and user.language_code.lower().startswith("en"))
+
+
 async def start(update: Update, context: Context) -> None:
-    """/start [expert-id]: welcome; a deep link t.me/bot?start=ding-lei opens that expert."""
-    await _respond(update, context, lambda conv, state: conv.start(_args(context), state))
+    """/start [expert-id | q_entry]: welcome; deep links open an expert or one quote."""
+    english = _english_user(update)
+    await _respond(update, context, lambda conv, state: conv.start(_args(context), state, english))
 
 
 async def help_command(update: Update, context: Context) -> None:
     """/help: the commands and how to ask."""
-    await _respond(update, context, lambda conv, state: conv.help(state))
+    english = _english_user(update) or is_english(_text_args(update))
+    await _respond(update, context, lambda conv, state: conv.help(state, english))
 
 
 async def about(update: Update, context: Context) -> None:

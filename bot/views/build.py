@@ -228,6 +228,8 @@ def _command_lines(commands: tuple[Command, ...], english: bool = False) -> list
 
 
 def _welcome(reply: Welcome) -> list[Span]:
+    if reply.english:
+        return _welcome_en(reply)
     out = [Span("你好！", "b"),
            Span("我用真实专家公开说过的原话回答你的问题，一字不改，并注明出处。\n"
                 "Ask in Chinese or English; answers are the experts' own recorded words.\n\n")]
@@ -239,6 +241,20 @@ def _welcome(reply: Welcome) -> list[Span]:
     if reply.current is not None:
         out += [Span("\n已为你打开 "), Span(reply.current.display_name, "b"), Span("：直接发问题就会交给这位专家。\n")]
     out += [Span("\n直接发送问题即可。/experts 选择专家，/compare 对比两位专家，/help 查看全部命令。")]
+    return out
+
+
+def _welcome_en(reply: Welcome) -> list[Span]:
+    out = [Span("Hi!", "b"), Span(" I answer with real experts' recorded words, quoted verbatim with the source. "
+                                  "Ask in English or Chinese.\n\n"),
+           Span("Experts:", "b"), Span("\n"), *_experts_lines(reply.experts, reply.current)]
+    if reply.examples:
+        out += [Span("\nTry:", "b"), Span("\n")]
+        for example in reply.examples:
+            out += [Span(example, "code"), Span("\n")]
+    if reply.current is not None:
+        out += [Span("\nNow talking to "), Span(reply.current.display_name, "b"), Span(": just ask.\n")]
+    out += [Span("\nJust send a question. /experts to pick one, /compare to set two side by side, /help for all.")]
     return out
 
 

@@ -274,9 +274,10 @@ class BotApiServer:
 
     # ---- acting as users ----
 
-    def private_chat(self, user_id: int = 1001, first_name: str = "Alice", username: str | None = None) -> int:
-        """A private chat with a user; returns the chat id (= user id, as on Telegram)."""
-        user = build.user(user_id, first_name, username)
+    def private_chat(self, user_id: int = 1001, first_name: str = "Alice", username: str | None = None,
+                     language: str = "zh-hans") -> int:
+        """A private chat with a user (Telegram app language `language`); returns the chat id (= user id)."""
+        user = build.user(user_id, first_name, username, language)
         self._users[user_id] = user
         self._chats[user_id] = {"id": user_id, "type": "private", "first_name": first_name}
         return user_id

@@ -26,8 +26,8 @@ MEDIA: dict[str, dict[str, Any]] = {
 }
 
 
-def user(user_id: int, first_name: str, username: str | None) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "zh-hans"}
+def user(user_id: int, first_name: str, username: str | None, language: str = "zh-hans") -> dict[str, Any]:
+    data: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": language}
     if username:
         data["username"] = username
     return data
