@@ -219,9 +219,7 @@ def test_rivals_are_the_experts_with_their_own_answer_and_compare_uses_them(conv
     assert match is not None
     view = build(RivalPicker(match, tuple(conv.engine.personas[:2])))  # several rivals: one button each
     assert [b.args for b in view.buttons] == [("zy-001", p.id) for p in conv.engine.personas[:2]]
-    picked = conv.compare_entry("zy-001", "ding-lei")
-    assert isinstance(picked, CompareReply) and [s.persona.id for s in picked.comparison.sides] == [
-        "zhang-yaqin", "ding-lei"]
+    assert isinstance(conv.compare_entry("dl-001", "zhang-yaqin"), NoMore)  # not a rival: nothing to set beside
 
 
 def test_reload_builds_a_new_conversation_over_the_new_engine(conv: Conversation, tiny_personas_dir: Path) -> None:

@@ -274,17 +274,26 @@ class Conversation(FollowUps):
         return self.persona(state.expert_id) if state.expert_id else None
 
     def examples(self, bare: bool = False) -> list[str]:
-        """Example questions drawn from the data, so they always have an answer.
+        """Example questions drawn from the data and checked against the engine: each one is an
+        entry's own question that the engine answers with that entry, so tapping it never ends in
+        "no answer". Computed once per Conversation (a reload builds a new one).
 
         `bare`: "丁磊：问题" style is not wanted, the question alone is (for buttons that ask it)."""
-        examples: list[str] = []
-        for persona in self.engine.personas:
-            short = [e.question for e in persona.entries if 4 <= len(e.question) <= 30 and e.question[-1] in "?？"]
-            if short:
-                examples.append(short[0] if bare else f"/ask {persona.display_name} {short[0]}")
-            if len(examples) == 3:
-                break
-        return examples
+        if "_examples" not in self.__dict__:
+            found: list[tuple[Persona, str]] = []
+            for persona in self.engine.personas:
+                for entry in persona.entries:
+                    if not (4 <= len(entry.question) <= 30 and entry.question[-1] in "?？"):
+                        continue
+                    answered = self.engine.answer(entry.question, persona=persona, k=1).matches
+                    if answered and answered[0].entry.id == entry.id:
+                        found.append((persona, entry.question))
+                        break
+                if len(found) == 3:
+                    break
+            self.__dict__["_examples"] = found
+        pairs: list[tuple[Persona, str]] = self.__dict__["_examples"]
+        return [q if bare else f"/ask {p.display_name} {q}" for p, q in pairs]
 
     def take_name(self, text: str) -> tuple[Persona, str] | None:
         """Split a leading expert name off text: longest run of words first, then a glued CJK name."""

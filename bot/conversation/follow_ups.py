@@ -156,18 +156,22 @@ class FollowUps:
 
     def versus(self, entry_id: str) -> Reply:
         """对比 under an answer: with one rival, both sides on the entry's question; else pick one."""
-        match = self.engine.entry(entry_id)
         rivals = self.rivals(entry_id)
-        if match is None or not rivals:
+        if not rivals:
             return NoMore("其他专家没有谈到这个问题。")
         if len(rivals) == 1:
-            return CompareReply(self.engine.compare(match.persona, rivals[0], match.entry.question))
+            return self.compare_entry(entry_id, rivals[0].id)
+        match = self.engine.entry(entry_id)
+        assert match is not None  # rivals are only found for an existing entry
         return RivalPicker(match, rivals)
 
     def compare_entry(self, entry_id: str, persona_id: str) -> Reply:
-        """A rival picked under 对比: the entry's author and them, side by side on its question."""
+        """A rival picked under 对比: this answer beside the rival's own answer to its question
+        (the one `rivals` found, so the side the button promised is there)."""
         match = self.engine.entry(entry_id)
-        rival = self.persona(persona_id)
-        if match is None or rival is None:
+        theirs = next((m for m in self.rival_answers(entry_id) if m.persona.id == persona_id), None)
+        if match is None or theirs is None:
             return NoMore(GONE)
-        return CompareReply(self.engine.compare(match.persona, rival, match.entry.question))
+        sides = [Side(match.persona, [match]), Side(theirs.persona, [theirs])]
+        return CompareReply(Comparison(match.entry.question, match.entry.topics[0] if match.entry.topics else None,
+                                       sides))
