@@ -144,3 +144,23 @@ def test_sorted_helpers() -> None:
     assert contains(keys[:0], np.array([1], dtype=np.int32)).tolist() == [False]
     assert sorted_distinct(np.array([1, 1, 2, 7, 7, 7], dtype=np.int32)).tolist() == [1, 2, 7]
     assert sorted_distinct(keys[:0]).tolist() == []
+
+
+def test_figures_for_the_candidates_alone_equal_the_dense_pass(engine: Engine) -> None:
+    """`Hits.focus` computes coverage over the candidates' passages only: same bits as everyone's."""
+    rng = np.random.default_rng(0)
+    for query in _queries()[::3]:
+        concepts = engine.analyzer.analyse(query).concepts
+        for index in (engine.index, engine.alternates, engine.context):
+            hits, dense = index.search(concepts), _dense_search(index, concepts)
+            wanted = np.unique(np.concatenate((hits.entries[:30], rng.integers(0, index.size, 5)))).astype(np.int32)
+            focused = hits.focus(wanted)
+            for mine, theirs in ((focused.bm25, "bm25"), (focused.passage_coverage, "cover"),
+                                 (focused.passage_concepts, "count"), (focused.passage_topical, "topical"),
+                                 (focused.specific_coverage, "specific"), (focused.entry_coverage, "e_cover"),
+                                 (focused.entry_specific_coverage, "e_specific")):
+                expected = dense[theirs]
+                assert isinstance(expected, np.ndarray)
+                assert focused.take(mine, wanted).tobytes() == expected[wanted].tobytes(), (query, theirs)
+            assert np.array_equal(focused.take(focused.best_passage, wanted, missing=-1), dense["best_passage"][wanted])  # type: ignore[index]
+            assert [m.tolist() for m in focused.matched] == [m.tolist() for m in hits.matched]

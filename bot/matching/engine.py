@@ -222,6 +222,8 @@ class Engine:
             best = np.argpartition(-first, self.settings.candidates - 1)[: self.settings.candidates]
             hit, first = hit[best], first[best]
         pool: IntArray = hit[np.argsort(-first, kind="stable")].astype(np.int32)
+        # The coverage figures are computed for the candidates' passages only (two-phase search).
+        found = Retrieved(found.answers.focus(pool), found.alternates.focus(pool), found.context.focus(pool))
         named = {p.id for p in q.personas}
         x = features.build(
             q, pool, found, self._texts,

@@ -8,6 +8,7 @@ is scaled to about 0-1 so the fitted weights read as "how much this counts".
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,6 @@ from rapidfuzz import fuzz, process
 
 from bot.matching.index import Hits, IntArray, contains, sorted_distinct
 from bot.matching.normalize import Query
-from bot.text import has_cjk
 
 FloatMatrix = npt.NDArray[np.float64]
 
@@ -171,9 +171,13 @@ def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]
     return out
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")  # the characters `has_cjk` finds, two or more in a row
+
+
 def bigrams(text: str) -> frozenset[str]:
-    """Pairs of adjacent Chinese characters."""
-    return frozenset(text[i : i + 2] for i in range(len(text) - 1) if has_cjk(text[i]) and has_cjk(text[i + 1]))
+    """Pairs of adjacent Chinese characters: every pair inside each run of them (one regex scan,
+    not a test per character)."""
+    return frozenset(run[i : i + 2] for run in _CJK_RUN.findall(text) for i in range(len(run) - 1))
 
 
 def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:

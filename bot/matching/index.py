@@ -87,30 +87,166 @@ class Concept:
 
 
 @dataclass(frozen=True)
+class _Posting:
+    """One query concept's postings in a field: passages (ascending), BM25 and coverage credit."""
+
+    ids: IntArray
+    weights: FloatArray
+    credit: FloatArray
+    rarity: np.float32  # the concept's specificity
+    entity: bool
+    uniform: bool  # one form: every posting has the same credit
+
+
+@dataclass(frozen=True)
+class _Detail:
+    """The per-entry figures only candidates need, aligned with the entries they were computed for."""
+
+    entries: IntArray
+    passage_coverage: FloatArray
+    passage_concepts: FloatArray
+    passage_topical: FloatArray
+    entry_coverage: FloatArray
+    specific_coverage: FloatArray
+    entry_specific_coverage: FloatArray
+    best_passage: IntArray
+
+
 class Hits:
     """What one field's search found, for the entries that share a term with the query only.
 
     Per-entry arrays are aligned with `entries` (sorted entry numbers); an entry not in it scored
     nothing: `take` reads a value for any entries, 0 (or a given default) where there is none.
+
+    Two phases, as in Lucene: `search` scores BM25 for every touched entry (what picks the
+    candidates); the coverage figures are computed when first read, and `focus(candidates)` computes
+    them for the candidates' passages alone, found in each posting list by binary search (the lists
+    are sorted by passage, an entry's passages are consecutive). Each passage gets the same float32
+    additions in the same order either way, so the figures are the same to the bit.
     """
 
-    entries: IntArray  # the entries any concept hit, ascending
-    bm25: FloatArray  # best passage BM25
-    passage_coverage: FloatArray  # best passage coverage
-    passage_concepts: FloatArray  # how many concepts the best-covering passage holds
-    passage_topical: FloatArray  # how many of them are not mere names (entities)
-    entry_coverage: FloatArray  # whole-entry coverage
-    matched: list[IntArray]  # per concept: the entries where it hit, ascending (for explaining why)
+    def __init__(self, index: Index, postings: list[_Posting], entries: IntArray, bm25: FloatArray,
+                 concept_import: FloatArray, total_weight: float, total_specific: float,
+                 detail: _Detail | None = None) -> None:
+        self._index = index
+        self._postings = postings
+        self.entries = entries  # the entries any concept hit, ascending
+        self.bm25 = bm25  # best passage BM25
+        # Per concept: its weight times its specificity, i.e. how much it says about what is asked.
+        self.concept_import = concept_import
+        # Sum of the query's concept weights: BM25 divided by it is comparable across queries.
+        self.total_weight = total_weight
+        self._total_specific = total_specific
+        self.max_weight = index.max_idf  # the largest weight any concept can have in this index
+        self.k1 = index.settings.k1  # BM25's saturation: the most one term can score is idf x (k1 + 1)
+        self._detail = detail
+        self._matched: list[IntArray] | None = None
+
+    @property
+    def matched(self) -> list[IntArray]:
+        """Per concept: the entries where it hit, ascending (for explaining why)."""
+        if self._matched is None:
+            parent = self._index._parent
+            self._matched = [_groups(parent[p.ids])[0] for p in self._postings]
+        return self._matched
+
+    def focus(self, wanted: IntArray) -> Hits:
+        """The same hits with the coverage figures computed for the `wanted` entries only (those
+        not touched are left out, so they read as 0 as before)."""
+        entries = sorted_distinct(np.sort(wanted[contains(self.entries, wanted)])).astype(np.int32)
+        focused = Hits(self._index, self._postings, entries, self.take(self.bm25, entries), self.concept_import,
+                       self.total_weight, self._total_specific, self._figures(entries))
+        focused._matched = self._matched
+        return focused
+
+    def _full(self) -> _Detail:
+        if self._detail is None:
+            self._detail = self._figures(self.entries)
+        return self._detail
+
+    # The coverage figures (see `_figures`), aligned with `entries`.
+    @property
+    def passage_coverage(self) -> FloatArray:  # best passage coverage
+        return self._full().passage_coverage
+
+    @property
+    def passage_concepts(self) -> FloatArray:  # how many concepts the best-covering passage holds
+        return self._full().passage_concepts
+
+    @property
+    def passage_topical(self) -> FloatArray:  # how many of them are not mere names (entities)
+        return self._full().passage_topical
+
+    @property
+    def entry_coverage(self) -> FloatArray:  # whole-entry coverage
+        return self._full().entry_coverage
+
     # Coverage again, each concept weighted also by how rare it is in everyday Chinese
     # (Tokenizer.specificity): 怎么办/不够/用 count for little, 芯片/算力 for much.
-    specific_coverage: FloatArray
-    entry_specific_coverage: FloatArray
-    # Per concept: its weight times its specificity, i.e. how much it says about what is asked.
-    concept_import: FloatArray
-    best_passage: IntArray  # per entry: the passage (global number) with the highest coverage
-    total_weight: float  # sum of the query's concept weights: BM25 divided by it is comparable across queries
-    max_weight: float  # the largest weight any concept can have in this index (a word no entry uses)
-    k1: float  # BM25's saturation constant: the most one term can score is idf x (k1 + 1)
+    @property
+    def specific_coverage(self) -> FloatArray:
+        return self._full().specific_coverage
+
+    @property
+    def entry_specific_coverage(self) -> FloatArray:
+        return self._full().entry_specific_coverage
+
+    @property
+    def best_passage(self) -> IntArray:  # per entry: the passage (global number) with the highest coverage
+        return self._full().best_passage
+
+    def _figures(self, entries: IntArray) -> _Detail:
+        """Coverage per passage of `entries` (touched ones, ascending), then each entry's best."""
+        index = self._index
+        lo, hi = index._first[entries], index._first[entries + 1]
+        picked = []
+        for p in self._postings:
+            # The postings inside the entries' passage ranges: a binary search per entry.
+            start, stop = np.searchsorted(p.ids, lo), np.searchsorted(p.ids, hi)
+            counts = stop - start
+            n = int(counts.sum())
+            if n == len(p.ids):
+                picked.append(np.arange(n))
+            else:
+                offsets = np.repeat(start - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+                picked.append(np.arange(n) + offsets)
+        chosen = [p.ids[i] for p, i in zip(self._postings, picked, strict=True)]
+        hit = sorted_distinct(np.sort(np.concatenate(chosen))) if chosen else _NONE
+        p_cover, p_count, p_topical, p_specific = np.zeros((4, len(hit)), dtype=np.float32)
+        e_cover = np.zeros(len(entries), dtype=np.float32)
+        e_specific = np.zeros(len(entries), dtype=np.float32)
+        for p, i in zip(self._postings, picked, strict=True):
+            ids, credit = p.ids[i], p.credit[i]
+            slots = np.searchsorted(hit, ids)
+            p_cover[slots] += credit
+            p_specific[slots] += credit * p.rarity
+            p_count[slots] += 1
+            if not p.entity:
+                p_topical[slots] += 1
+            concept_entries, concept_starts = _groups(index._parent[ids])
+            if len(concept_entries):
+                best_credit = credit[concept_starts] if p.uniform else np.maximum.reduceat(credit, concept_starts)
+                entry_slots = np.searchsorted(entries, concept_entries)
+                e_cover[entry_slots] += best_credit
+                e_specific[entry_slots] += best_credit * p.rarity
+        if len(hit):
+            _, starts = _groups(index._parent[hit])
+            cover, count, topical, specific = np.maximum.reduceat(np.stack((p_cover, p_count, p_topical, p_specific)),
+                                                                  starts, axis=1)
+            # The passage that covers most of the question, to say which part of a long answer
+            # matched: the first of the entry's passages whose coverage is the entry's best.
+            at_best = np.flatnonzero(p_cover == np.repeat(cover, np.diff(np.append(starts, len(hit)))))
+            best_passage: IntArray = hit[at_best[_groups(index._parent[hit[at_best]])[1]]]
+        else:
+            cover, count, topical, specific = np.zeros((4, 0), dtype=np.float32)
+            best_passage = _NONE
+        if self.total_weight:
+            cover /= np.float32(self.total_weight)
+            e_cover /= np.float32(self.total_weight)
+        if self._total_specific:
+            specific /= np.float32(self._total_specific)
+            e_specific /= np.float32(self._total_specific)
+        return _Detail(entries, cover, count, topical, e_cover, specific, e_specific, best_passage)
 
     def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
         """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
@@ -226,12 +362,13 @@ class Index:
         }
 
     def _install(self, arrays: dict[str, npt.NDArray[Any]]) -> None:
-        size, passage, _ = (int(v) for v in arrays["shape"])
+        _, passage, _ = (int(v) for v in arrays["shape"])
         text = arrays["names"].tobytes().decode()
         names = text.split("\n") if text else []
         bounds, postings, weights, idf = arrays["bounds"], arrays["postings"], arrays["weights"], arrays["idf"]
         self._parent: IntArray = arrays["parent"]
-        self._first: IntArray = np.searchsorted(self._parent, np.arange(self.size)).astype(np.int32)
+        # Where each entry's passages start (and, at [size], where the last one's end).
+        self._first: IntArray = np.searchsorted(self._parent, np.arange(self.size + 1)).astype(np.int32)
         self.passages = passage
         self._ids: dict[str, IntArray] = {}
         self._weights: dict[str, FloatArray] = {}
@@ -247,7 +384,6 @@ class Index:
         # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
         # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
         self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
-        self._entry_slot: IntArray = np.zeros(max(size, 1), dtype=np.int32)
         self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
@@ -321,16 +457,17 @@ class Index:
         return ids[first], best_bm25.astype(np.float32), credit[first]
 
     def search(self, concepts: Sequence[Concept]) -> Hits:
-        """Score only the passages that share a term with the query, then keep each entry's best.
+        """BM25 of the passages that share a term with the query, and each entry's best.
 
         Cost grows with the postings the query's terms touch, not with the corpus: the touched
-        passages are their postings sorted and deduplicated; each concept adds into arrays over
+        passages are their postings sorted and deduplicated; each concept adds into an array over
         those passages alone, in the same order and float32 precision as a pass over every passage
         would, so the figures are the same to the bit. Posting lists are sorted by passage and
-        passages by entry, so grouping by entry is a neighbour comparison (`_groups`).
+        passages by entry, so grouping by entry is a neighbour comparison (`_groups`). The
+        coverage figures come later, for the candidates only (`Hits.focus`).
         """
         importance = np.zeros(len(concepts), dtype=np.float32)
-        postings: list[tuple[IntArray, FloatArray, FloatArray, np.float32, bool, bool]] = []
+        postings: list[_Posting] = []
         total = total_specific = 0.0
         for n, concept in enumerate(concepts):
             weight = self.concept_weight(concept)
@@ -340,53 +477,18 @@ class Index:
             importance[n] = weight * specificity
             ids, weights, credit = self._postings(concept, weight)
             uniform = sum(f.term in self._ids for f in concept.forms) <= 1
-            postings.append((ids, weights, credit, np.float32(specificity), concept.entity, uniform))
-        hit = sorted_distinct(np.sort(np.concatenate([p[0] for p in postings]))) if postings else _NONE
+            postings.append(_Posting(ids, weights, credit, np.float32(specificity), concept.entity, uniform))
+        hit = sorted_distinct(np.sort(np.concatenate([p.ids for p in postings]))) if postings else _NONE
         entries, starts = _groups(self._parent[hit])
-        # Per touched passage: BM25, coverage, concepts held, topical concepts held, specific coverage.
-        p_bm25, p_cover, p_count, p_topical, p_specific = np.zeros((5, len(hit)), dtype=np.float32)
-        e_cover = np.zeros(len(entries), dtype=np.float32)
-        e_specific = np.zeros(len(entries), dtype=np.float32)
-        matched: list[IntArray] = []
+        p_bm25 = np.zeros(len(hit), dtype=np.float32)
         with self._slots_lock:
-            # Where each touched passage (and entry) sits in the arrays above: written for the
-            # touched ones only, read back per concept (a gather, not a search).
+            # Where each touched passage sits in `p_bm25`: written for the touched ones only, read
+            # back per concept (a gather, not a search).
             self._passage_slot[hit] = np.arange(len(hit), dtype=np.int32)
-            self._entry_slot[entries] = np.arange(len(entries), dtype=np.int32)
-            for ids, weights, credit, rarity, entity, uniform in postings:
-                slots = self._passage_slot[ids]
-                p_bm25[slots] += weights
-                p_cover[slots] += credit
-                p_specific[slots] += credit * rarity
-                p_count[slots] += 1
-                if not entity:
-                    p_topical[slots] += 1
-                concept_entries, concept_starts = _groups(self._parent[ids])
-                if len(concept_entries):
-                    # One form: every posting has the same credit, so any one is the entry's best.
-                    best_credit = credit[concept_starts] if uniform else np.maximum.reduceat(credit, concept_starts)
-                    entry_slots = self._entry_slot[concept_entries]
-                    e_cover[entry_slots] += best_credit
-                    e_specific[entry_slots] += best_credit * rarity
-                matched.append(concept_entries)
-        if len(hit):
-            stacked = np.stack((p_bm25, p_cover, p_count, p_topical, p_specific))
-            bm25, cover, count, topical, specific = np.maximum.reduceat(stacked, starts, axis=1)
-            # The passage that covers most of the question, to say which part of a long answer
-            # matched: the first of the entry's passages whose coverage is the entry's best.
-            at_best = np.flatnonzero(p_cover == np.repeat(cover, np.diff(np.append(starts, len(hit)))))
-            best_passage: IntArray = hit[at_best[_groups(self._parent[hit[at_best]])[1]]]
-        else:
-            bm25, cover, count, topical, specific = np.zeros((5, 0), dtype=np.float32)
-            best_passage = _NONE
-        if total:
-            cover /= np.float32(total)
-            e_cover /= np.float32(total)
-        if total_specific:
-            specific /= np.float32(total_specific)
-            e_specific /= np.float32(total_specific)
-        return Hits(entries, bm25, cover, count, topical, e_cover, matched, specific, e_specific, importance,
-                    best_passage, total, self.max_idf, self.settings.k1)
+            for p in postings:
+                p_bm25[self._passage_slot[p.ids]] += p.weights
+        bm25 = np.maximum.reduceat(p_bm25, starts) if len(hit) else np.zeros(0, dtype=np.float32)
+        return Hits(self, postings, entries, bm25, importance, total, total_specific)
 
     # Spelling help: only for words no entry uses.
 
