@@ -330,6 +330,3 @@ class Conversation(FollowUps):
             experts = [p for p in exc.all_experts if first is None or p.id != first.id]
             return UnknownExpertReply(name, closest, experts, for_compare=True, first=first)
         return Usage("compare", usage)
-
-
-
