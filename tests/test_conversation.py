@@ -54,7 +54,7 @@ def test_expert_then_plain_question_goes_to_that_expert(conv: Conversation) -> N
     state = ChatState()
     reply = conv.handle("/expert 丁磊", state)
     assert isinstance(reply, ExpertProfile) and reply.selected and state.expert_id == "ding-lei"
-    reply = conv.handle("开源怎么看", state)
+    reply = conv.handle("算力是瓶颈吗", state)
     assert isinstance(reply, AnswerReply)
     assert reply.answer.matches and {m.persona.id for m in reply.answer.matches} == {"ding-lei"}
     assert isinstance(conv.handle("/all", state), AllExperts) and state.expert_id is None
