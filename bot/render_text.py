@@ -33,7 +33,7 @@ def render_answer(result: Answer) -> str:
         p = result.profile
         lines.append(f"{p.display_name}（{p.pinyin}）：{p.role}")
         lines.append("来源：" + "；".join(s.citation for s in p.sources))
-        lines.append(f"共 {len(p.entries)} 段回答。可以问问 TA 关于这些话题的看法：")
+        lines.append(f"共 {len(p.entries)} 段回答。可以问问关于这些话题的看法：")
     else:
         who = f"{result.persona_filter.display_name}" if result.persona_filter else "专家们"
         lines.append(f"抱歉，{who}的记录里没有能可靠回答这个问题的内容。")

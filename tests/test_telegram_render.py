@@ -147,6 +147,14 @@ def test_long_question_is_one_line_of_its_last_clauses() -> None:
     assert long.endswith(shown[1:])
 
 
+def test_full_roles_are_simplified_beside_simplified_names(conv: Conversation) -> None:
+    from bot.conversation import ExpertProfile
+
+    persona = conv.engine.personas[0].model_copy(update={"role": "美國國家工程院外籍院士，香港科技大學校董會主席"})
+    shown = build(ExpertProfile(persona, [], selected=True)).plain()
+    assert "美国国家工程院外籍院士，香港科技大学校董会主席" in shown and "美國" not in shown
+
+
 def test_role_is_short_and_simplified() -> None:
     assert view_text.short_role("某知名985高校教授（化名），多年从事机器学习研究") == "某知名985高校教授"
     assert view_text.short_role("美國國家工程院外籍院士") == "美国国家工程院外籍院士"

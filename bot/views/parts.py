@@ -7,9 +7,7 @@ from bot.conversation import actions as act
 from bot.matching import TopicCount
 from bot.model import Persona
 from bot.views.model import Button, Row, Span
-from bot.views.text import (
-    short_role,
-)
+from bot.views.text import short_role, simplified
 
 
 def button_rows(buttons: list[Button], per_row: int) -> tuple[Row, ...]:
@@ -31,7 +29,7 @@ def pager_row(page: int, total: int, action: str, *prefix: str) -> Row:
 
 def name_spans(persona: Persona, *, short: bool = False) -> list[Span]:
     out = [Span(persona.display_name, "b")]
-    role = short_role(persona.role) if short else persona.role
+    role = short_role(persona.role) if short else simplified(persona.role)
     if role:
         out.append(Span(f" · {role}"))
     return out

@@ -59,6 +59,11 @@ def _simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def simplified(text: str) -> str:
+    """Text in Simplified characters, like the names beside it (roles are scraped as written)."""
+    return str(_simplified().convert(text))
+
+
 def short_role(role: str) -> str:
     """The role's first clause, in Simplified like the name beside it, cut to fit the name's line."""
     first = re.split(r"[，,、;；（(]", role.strip(), maxsplit=1)[0].strip()
