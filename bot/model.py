@@ -167,7 +167,11 @@ def compose_file(path: Path) -> yaml.Node | None:
     an unreadable or broken file is a DataError naming FILE:LINE."""
     name = str(path)
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8")
+        try:
+            return yaml.compose(text, Loader=_FAST_LOADER)  # the same nodes and marks as the pure-Python one
+        except yaml.YAMLError:
+            return yaml.compose(text, Loader=yaml.SafeLoader)  # so a broken file's error reads as it always did
     except (OSError, UnicodeDecodeError) as exc:
         raise DataError([Problem(name, 1, f"cannot read: {exc}")]) from None
     except yaml.YAMLError as exc:
@@ -252,13 +256,26 @@ def _write_copy(copy: Path, persona: Persona) -> None:
 def _parse_persona(raw: bytes, name: str) -> Persona:
     text = _decode(raw, name)
     try:
-        _check_shape(text, name)
+        _check_shape(text, name, _FAST_LOADER)
         data = yaml.load(text, Loader=_FAST_LOADER)
+    except yaml.YAMLError:
+        # A broken file is read again by the pure-Python parser, so its error says what it always said.
+        data = _parse_slowly(text, name)
+    return _validate(data, text, name)
+
+
+def _parse_slowly(text: str, name: str) -> Any:
+    try:
+        _check_shape(text, name, yaml.SafeLoader)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 1
         reason = getattr(exc, "problem", None) or str(exc)
         raise DataError([Problem(name, line, f"broken YAML: {reason}")]) from None
+
+
+def _validate(data: Any, text: str, name: str) -> Persona:
     if not isinstance(data, dict):
         raise DataError([Problem(name, 1, "expected a mapping of persona fields")])
     try:
@@ -305,7 +322,7 @@ def _decode(raw: bytes, name: str) -> str:
                                              "(save the file as UTF-8)")]) from None
 
 
-def _check_shape(text: str, name: str) -> None:
+def _check_shape(text: str, name: str, loader: type[yaml.SafeLoader]) -> None:
     """Depth and size of the YAML, from its event stream, before anything recursive sees it.
 
     The YAML composer and pydantic recurse once per nesting level (5,000 brackets is a
@@ -315,7 +332,7 @@ def _check_shape(text: str, name: str) -> None:
     stack: list[list[Any]] = []  # per open collection: [anchor, values inside it so far]
     expanded: dict[str, int] = {}  # anchor -> values it stands for
     total = 0
-    for event in yaml.parse(text, Loader=_FAST_LOADER):
+    for event in yaml.parse(text, Loader=loader):
         if isinstance(event, yaml.CollectionEndEvent):
             anchor, count = stack.pop()
             if anchor is not None:
