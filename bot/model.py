@@ -42,9 +42,9 @@ MAX_ANSWER_CHARS = 20_000  # the longest real answer is ~1,500 characters
 MAX_LIST_ITEMS = 500  # aliases, keywords
 MAX_PROBLEMS_PER_FILE = 50
 _UNUSED_FOR = 30 * 24 * 3600  # seconds: a parsed copy nobody loaded for this long is pruned
-# libyaml's parser and scanner where PyYAML was built with it (the wheels are): the same events and
-# values, 5-10x faster. Error locations still come from the pure-Python composer (`_line_of`).
-_FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Files are parsed with libyaml (yaml.CSafeLoader: PyYAML's wheels include it): the same events, nodes,
+# marks and values as the pure-Python SafeLoader, 5-10x faster. A file libyaml rejects is read again by
+# the pure-Python one, so every error message is what it always was.
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).digest()  # the schema and the checks a copy passed
 _log = logging.getLogger(__name__)
 
@@ -169,7 +169,7 @@ def compose_file(path: Path) -> yaml.Node | None:
     try:
         text = path.read_text(encoding="utf-8")
         try:
-            return yaml.compose(text, Loader=_FAST_LOADER)  # the same nodes and marks as the pure-Python one
+            return yaml.compose(text, Loader=yaml.CSafeLoader)  # the same nodes and marks as the pure-Python one
         except yaml.YAMLError:
             return yaml.compose(text, Loader=yaml.SafeLoader)  # so a broken file's error reads as it always did
     except (OSError, UnicodeDecodeError) as exc:
@@ -256,8 +256,12 @@ def _write_copy(copy: Path, persona: Persona) -> None:
 def _parse_persona(raw: bytes, name: str) -> Persona:
     text = _decode(raw, name)
     try:
-        _check_shape(text, name, _FAST_LOADER)
-        data = yaml.load(text, Loader=_FAST_LOADER)
+        _check_shape(text, name, fast=True)
+        loader = yaml.CSafeLoader(text)
+        try:
+            data = loader.get_single_data()
+        finally:
+            loader.dispose()
     except yaml.YAMLError:
         # A broken file is read again by the pure-Python parser, so its error says what it always said.
         data = _parse_slowly(text, name)
@@ -266,7 +270,7 @@ def _parse_persona(raw: bytes, name: str) -> Persona:
 
 def _parse_slowly(text: str, name: str) -> Any:
     try:
-        _check_shape(text, name, yaml.SafeLoader)
+        _check_shape(text, name, fast=False)
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -322,7 +326,7 @@ def _decode(raw: bytes, name: str) -> str:
                                              "(save the file as UTF-8)")]) from None
 
 
-def _check_shape(text: str, name: str, loader: type[yaml.SafeLoader]) -> None:
+def _check_shape(text: str, name: str, fast: bool) -> None:
     """Depth and size of the YAML, from its event stream, before anything recursive sees it.
 
     The YAML composer and pydantic recurse once per nesting level (5,000 brackets is a
@@ -332,7 +336,8 @@ def _check_shape(text: str, name: str, loader: type[yaml.SafeLoader]) -> None:
     stack: list[list[Any]] = []  # per open collection: [anchor, values inside it so far]
     expanded: dict[str, int] = {}  # anchor -> values it stands for
     total = 0
-    for event in yaml.parse(text, Loader=loader):
+    events = yaml.parse(text, Loader=yaml.CSafeLoader) if fast else yaml.parse(text, Loader=yaml.SafeLoader)
+    for event in events:
         if isinstance(event, yaml.CollectionEndEvent):
             anchor, count = stack.pop()
             if anchor is not None:
