@@ -1,4 +1,5 @@
-"""The three eval sets as regression guards: dev (given), tune (fitted on), holdout (never tuned on).
+"""The eval sets as regression guards: dev (given), tune (fitted on), holdout (never tuned on),
+hard (adversarial near misses, studied but not fitted on).
 
 Same pass rule as ../shared/eval/score.py: the top match is by the expected expert and contains
 one expected fragment (both folded to Simplified, white space removed); a negative passes when
@@ -24,6 +25,7 @@ SETS = {
     "dev": ROOT.parent / "shared" / "eval" / "dev_eval.yaml",
     "tune": ROOT / "eval" / "tune.yaml",
     "holdout": ROOT / "eval" / "holdout.yaml",
+    "hard": ROOT / "eval" / "hard.yaml",
 }
 RECORDED = ROOT / "eval" / "recorded.yaml"
 ALLOWED_DROP = 3.0  # points
@@ -64,7 +66,7 @@ def score(engine: Engine, name: str) -> tuple[int, int, int]:
     return sum(ok for _, ok in results), len(results), quoted
 
 
-@pytest.mark.parametrize("name", ["dev", "tune", "holdout"])
+@pytest.mark.parametrize("name", ["dev", "tune", "holdout", "hard"])
 def test_eval_set_holds_its_recorded_figure(engine: Engine, name: str) -> None:
     assert SETS[name].exists(), f"{SETS[name]} is missing (CI keeps ../shared/eval beside the clone)"
     recorded = yaml.safe_load(RECORDED.read_text(encoding="utf-8"))[name]

@@ -138,7 +138,7 @@ class Engine:
         answer = fold(doc.entry.answer)
         alternates = tuple(fold(a) for a in doc.entry.alternates)
         return Texts(question, answer, alternates, frozenset(doc.entry.topics),
-                     features.bigrams(" ".join((question, answer, *alternates))))
+                     features.bigrams(" ".join((question, answer, *alternates))), features.has_number(answer))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:

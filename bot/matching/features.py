@@ -54,6 +54,7 @@ NAMES: tuple[str, ...] = (
     # the kind of source, its opening or closing (「华为那位嘉宾」, 「演讲开头」)
     "named_expert",  # the query names this entry's expert
     "query_words",  # how many words the query has, log-scaled: short queries need a closer match
+    "number_missing",  # the query asks for a figure or a date (cues.yaml) and the answer gives none
     *(f"{name}_lead" for name in _LEADS),
 )
 
@@ -67,6 +68,7 @@ class Texts:
     alternates: tuple[str, ...]
     topics: frozenset[str]
     bigrams: frozenset[str]  # Chinese character pairs of all three
+    has_number: bool = False  # the answer gives a figure or a date (`has_number`)
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x[:, col["unique_hit"]] = _unique_hits(candidates, a, common)
     x[:, col["named_expert"]] = named
     x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
+    x[:, col["number_missing"]] = [query.asks_number and not t.has_number for t in rows]
     for name in _LEADS:
         x[:, col[f"{name}_lead"]] = _lead(x[:, col[name]])
     return x
@@ -169,6 +172,14 @@ def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
     out[has] = np.maximum.reduceat(scores, starts)
     return out
+
+
+# A figure: digits, or Chinese numerals with a magnitude, a unit of time or money (一万张, 三年, 六七个亿).
+_NUMBER = re.compile(r"\d|[一二两三四五六七八九十百千万]+个?(?:亿|万|千|百|年|月|天|倍|元|张|岁|%)")
+
+
+def has_number(text: str) -> bool:
+    return bool(_NUMBER.search(text))
 
 
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]{2,}")  # the characters `has_cjk` finds, two or more in a row

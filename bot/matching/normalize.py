@@ -42,6 +42,7 @@ class Query:
     corrections: dict[str, str] = field(default_factory=dict)
     said: str = ""  # the folded question without names, as typed (before translation)
     everyone: bool = False  # asks what all the experts think (cues.yaml)
+    asks_number: bool = False  # asks for a figure or a date (cues.yaml)
 
 
 @lru_cache(maxsize=8192)
@@ -80,6 +81,7 @@ class QueryAnalyzer:
                         and has_cjk(p.name_simplified)]
         self._entities = frozenset(fold(e) for e in vocab.entities)
         self._everyone = tuple(fold(c) for c in vocab.cues.get("everyone", ()))
+        self._asks_number = tuple(_phrase_pattern(fold(c)) for c in vocab.cues.get("asks_number", ()))
         self._namesakes = {
             fold(e.name): e.namesake for e in vocab.experts if e.namesake is not None
         }
@@ -125,8 +127,9 @@ class QueryAnalyzer:
         concepts, corrections = self._concepts(rest, originals)
         topics = self._topics(concepts)
         everyone = any(cue in folded for cue in self._everyone)
+        asks_number = any(cue.search(folded) for cue in self._asks_number)
         return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, namesake_of, rest,
-                     corrections, said.strip(), everyone)
+                     corrections, said.strip(), everyone, asks_number)
 
     def names_in(self, text: str) -> list[Persona]:
         """Experts named exactly (any alias, either script) in `text`; no sound-alikes: picking
