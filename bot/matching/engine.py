@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -293,7 +293,11 @@ class Engine:
         when that expert said nothing confident on it)."""
         pa, pb = self._target(a), self._target(b)
         assert pa is not None and pb is not None
-        return self._compare([pa, pb], self.analyzer.analyse(query))
+        q = self.analyzer.analyse(query)
+        # The user named both experts, if not in the question then in the command: score them as
+        # named, as the model was fitted on compare questions that name them ("丁磊和沈为怎么看算力").
+        named = (pa, pb, *(p for p in q.personas if p.id not in {pa.id, pb.id}))
+        return self._compare([pa, pb], replace(q, personas=named))
 
     def _compare(self, personas: list[Persona], q: Query) -> Comparison:
         sides = [Side(p, [m for m, sure in self._rank(q, [p]) if sure][:1]) for p in personas]
