@@ -275,8 +275,9 @@ class Conversation(FollowUps):
 
     def examples(self, bare: bool = False) -> list[str]:
         """Example questions drawn from the data and checked against the engine: each one is an
-        entry's own question that the engine answers with that entry, so tapping it never ends in
-        "no answer". Computed once per Conversation (a reload builds a new one).
+        entry's own question that the engine, asked of everyone (as a tapped example is), answers
+        with that entry, so tapping it never ends in "no answer". Computed once per Conversation
+        (a reload builds a new one).
 
         `bare`: "丁磊：问题" style is not wanted, the question alone is (for buttons that ask it)."""
         if "_examples" not in self.__dict__:
@@ -285,7 +286,7 @@ class Conversation(FollowUps):
                 for entry in persona.entries:
                     if not (4 <= len(entry.question) <= 30 and entry.question[-1] in "?？"):
                         continue
-                    answered = self.engine.answer(entry.question, persona=persona, k=1).matches
+                    answered = self.engine.answer(entry.question, k=1).matches  # as a tap asks it: anyone
                     if answered and answered[0].entry.id == entry.id:
                         found.append((persona, entry.question))
                         break
