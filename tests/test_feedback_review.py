@@ -99,7 +99,16 @@ def test_declined_threshold_separates_different_requests() -> None:
         cases = yaml.safe_load(TUNE.read_text(encoding="utf-8"))
         negatives = [c["query"] for c in cases if c["category"] == "negative"]
         declined = Declined.load(_declined_dir(negatives))
-        assert not [c["query"] for c in cases if c["category"] != "negative" and declined.matches(c["query"])]
+        named = Engine.load().named
+        assert not [c["query"] for c in cases if c["category"] != "negative" and declined.matches(c["query"], named)]
+
+
+def test_a_declined_question_about_one_expert_leaves_the_same_about_another() -> None:
+    declined = Declined.load(_declined_dir(["马超觉得AI会不会导致大量失业？"]))
+    named = Engine.load().named
+    assert declined.matches("马超认为AI会不会导致大量失业", named)
+    assert not declined.matches("沈为觉得AI会不会导致大量失业？", named)
+    assert declined.matches("沈为觉得AI会不会导致大量失业？")  # without names, wording alone decides
 
 
 def _declined_dir(questions: list[str]) -> Path:

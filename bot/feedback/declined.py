@@ -14,6 +14,7 @@ Usage (the engine)::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from bot.feedback.similar import SCORER, key
 from bot.model import DataError, Problem, compose_file
 
 FILE = "declined.yaml"
+Names = Callable[[str], frozenset[str]]  # the experts a text names (their ids)
 
 
 @dataclass(frozen=True)
@@ -51,16 +53,22 @@ class Declined:
     def __len__(self) -> int:
         return len(self.questions)
 
-    def closest(self, query: str) -> DeclinedQuestion | None:
-        """The declined question `query` is a near-duplicate of, if any."""
+    def closest(self, query: str, names: Names | None = None) -> DeclinedQuestion | None:
+        """The declined question `query` is a near-duplicate of, if any. With `names` (the experts a
+        text names), only one that names the same experts: declining "马超怎么看失业" (he never spoke
+        of it) must not decline "沈为怎么看失业", which differs by the name alone."""
         if not self._keys:
             return None
-        found = process.extractOne(key(query), self._keys, scorer=SCORER, score_cutoff=self.threshold)
-        return self.questions[found[2]] if found else None
+        asked = names(query) if names is not None else None
+        for _, _, i in process.extract(key(query), self._keys, scorer=SCORER, score_cutoff=self.threshold,
+                                       limit=None):
+            if names is None or names(self.questions[i].question) == asked:
+                return self.questions[i]
+        return None
 
-    def matches(self, query: str) -> bool:
+    def matches(self, query: str, names: Names | None = None) -> bool:
         """True when `query` is a near-duplicate of a declined question: answer it with no answer."""
-        return self.closest(query) is not None
+        return self.closest(query, names) is not None
 
 
 def load_declined(path: Path) -> list[DeclinedQuestion]:

@@ -166,6 +166,10 @@ class Engine:
         closest = [self._persona(pid) for _, score, pid in close if score >= 50]
         raise UnknownExpert(name, closest, self.personas)
 
+    def named(self, text: str) -> frozenset[str]:
+        """The ids of the experts `text` names exactly (any alias, either script)."""
+        return frozenset(p.id for p in self.analyzer.names_in(text))
+
     def _persona(self, persona_id: str) -> Persona:
         return next(p for p in self.personas if p.id == persona_id)
 
@@ -187,7 +191,7 @@ class Engine:
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None
             return Answer(query, target, [], self._suggest(q, allowed), profile=profile)
-        if self.declined.matches(query):
+        if self.declined.matches(query, self.named):
             return Answer(query, target, [], self._suggest(q, allowed))
         if len(q.personas) >= 2 or (q.everyone and not q.personas):
             # "丁磊和沈为怎么看算力", "Ding Lei vs Harry Shum on X", "大家怎么看X": one answer per expert.

@@ -26,6 +26,9 @@ FloatMatrix = npt.NDArray[np.float64]
 _LEADS = ("answer_bm25", "alternates_bm25", "passage_coverage", "alternates_coverage", "alternate_similarity",
           "char_bigrams")
 
+# Measures of the entry's alternate questions: unknown for an entry that has none.
+_FROM_ALTERNATES = ("alternates_bm25", "alternates_coverage", "alternate_similarity")
+
 # The columns, in order. The weights file names them too, so a model fitted on other
 # columns is refused at load time rather than silently misread.
 NAMES: tuple[str, ...] = (
@@ -147,16 +150,24 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x[:, col["named_expert"]] = named
     x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
     x[:, col["number_missing"]] = [query.asks_number and not t.has_number for t in rows]
+    # An entry nobody has written alternate questions for (a newly added source) is not a worse
+    # match for it: its alternates' measures are unknown (NaN), which the model reads as average.
+    bare = np.array([not t.alternates for t in rows])
+    if bare.any():
+        columns = np.array([col[name] for name in _FROM_ALTERNATES], dtype=np.intp)
+        x[np.flatnonzero(bare)[:, None], columns] = np.nan
     for name in _LEADS:
         x[:, col[f"{name}_lead"]] = _lead(x[:, col[name]])
     return x
 
 
 def _lead(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Each value minus the best value among the other candidates."""
-    if len(values) == 1:
-        return values.copy()
-    first, second = np.sort(values)[::-1][:2]
+    """Each value minus the best value among the other candidates (unknown values, NaN, are
+    left out, and have an unknown lead)."""
+    known = np.sort(values[~np.isnan(values)])[::-1]
+    if len(values) == 1 or len(known) < 2:
+        return values.copy() if len(known) == len(values) else np.where(np.isnan(values), np.nan, 0.0)
+    first, second = known[:2]
     return np.asarray(values - np.where(values >= first, second, first), dtype=np.float64)
 
 

@@ -92,9 +92,11 @@ def train(gs: list[Group], penalty: float) -> Model:
 
     used = [g for g in gs if len(g.labels)]
     x = np.vstack([g.features for g in used])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
+    # A measure that cannot be taken for an entry (NaN) is left out of the statistics and read as
+    # average, as serving reads it (Model.standardise).
+    mean, scale = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
     scale[scale == 0] = 1.0
-    x = (x - mean) / scale
+    x = np.nan_to_num((x - mean) / scale, nan=0.0)
     right = np.concatenate([g.labels for g in used]).astype(bool)
     group = np.concatenate([np.full(len(g.labels), i) for i, g in enumerate(used)])
     starts = np.flatnonzero(np.concatenate(([True], group[1:] != group[:-1])))

@@ -45,7 +45,12 @@ class Model:
                    float(data["null"]), float(data["threshold"]))
 
     def scores(self, x: FloatArray) -> FloatArray:
-        return np.asarray(((x - self.mean) / self.scale) @ self.coef, dtype=np.float64)
+        return np.asarray((self.standardise(x)) @ self.coef, dtype=np.float64)
+
+    def standardise(self, x: FloatArray) -> FloatArray:
+        """Centred and scaled; a measure that cannot be taken (NaN: an entry with no alternate
+        questions has no alternate similarity) is read as average, so it adds nothing either way."""
+        return np.asarray(np.nan_to_num((x - self.mean) / self.scale, nan=0.0), dtype=np.float64)
 
     def probability(self, x: FloatArray) -> FloatArray:
         """Softmax over the candidates (rows of `x`) and the null option; the null's share is left out."""
@@ -66,5 +71,5 @@ class Model:
 
     def contributions(self, row: FloatArray) -> dict[str, float]:
         """What each feature added to one candidate's score: the match's `why`."""
-        parts = (row - self.mean) / self.scale * self.coef
+        parts = self.standardise(row) * self.coef
         return {name: round(float(v), 3) for name, v in zip(self.names, parts, strict=True)}
