@@ -36,3 +36,22 @@ def test_a_corpus_without_alternates_is_still_answered(engine: Engine, query: st
 def test_off_topic_questions_still_get_no_answer(engine: Engine) -> None:
     for query in ("红烧肉怎么做才不腻", "今天上海会下雨吗", "推荐几本武侠小说"):
         assert not engine.answer(query).matches
+
+
+def test_a_measure_never_taken_fits_to_a_finite_neutral_weight() -> None:
+    """A corpus with no alternates at all: their columns are all unknown, and the fitted file must
+    still be plain numbers (JSON has no NaN), with those columns adding nothing."""
+    from bot.matching.fit import Group, train
+
+    rng = np.random.default_rng(0)
+    groups = []
+    for i in range(12):
+        x = rng.random((4, len(NAMES)))
+        x[:, NAMES.index("alternate_similarity")] = np.nan
+        labels = np.zeros(4, dtype=np.int64)
+        labels[i % 4] = int(i % 3 != 0)
+        groups.append(Group(f"c{i}", not labels.any(), x, labels, ("a", "b", "c", "d")))
+    model = train(groups, penalty=1.0)
+    column = NAMES.index("alternate_similarity")
+    assert np.isfinite(model.mean).all() and np.isfinite(model.scale).all() and np.isfinite(model.coef).all()
+    assert model.mean[column] == 0 and model.scale[column] == 1 and abs(model.coef[column]) < 1e-6

@@ -94,7 +94,11 @@ def train(gs: list[Group], penalty: float) -> Model:
     x = np.vstack([g.features for g in used])
     # A measure that cannot be taken for an entry (NaN) is left out of the statistics and read as
     # average, as serving reads it (Model.standardise).
-    mean, scale = np.nanmean(x, axis=0), np.nanstd(x, axis=0)
+    # (A measure never taken, as alternates on a corpus that has none, has mean 0 and scale 1.)
+    known = ~np.isnan(x)
+    count = np.maximum(known.sum(axis=0), 1)
+    mean = np.where(known, x, 0.0).sum(axis=0) / count
+    scale = np.sqrt(np.where(known, (x - mean) ** 2, 0.0).sum(axis=0) / count)
     scale[scale == 0] = 1.0
     x = np.nan_to_num((x - mean) / scale, nan=0.0)
     right = np.concatenate([g.labels for g in used]).astype(bool)

@@ -45,7 +45,7 @@ class Model:
                    float(data["null"]), float(data["threshold"]))
 
     def scores(self, x: FloatArray) -> FloatArray:
-        return np.asarray((self.standardise(x)) @ self.coef, dtype=np.float64)
+        return np.asarray(self.standardise(x) @ self.coef, dtype=np.float64)
 
     def standardise(self, x: FloatArray) -> FloatArray:
         """Centred and scaled; a measure that cannot be taken (NaN: an entry with no alternate
