@@ -6,6 +6,7 @@ python3 -m venv .venv
 .venv/bin/pip install --quiet --upgrade pip
 .venv/bin/pip install --quiet -c constraints.txt -e '.[test,bench]'
 .venv/bin/persona-bot ingest --check      # personas/ must match what corpus/ builds
+.venv/bin/persona-bot ingest             # same bytes again; also builds the persisted index
 .venv/bin/ruff check .
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

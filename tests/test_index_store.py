@@ -157,3 +157,20 @@ def test_the_context_index_is_stale_when_what_it_is_made_of_changes(parts: dict[
     changed = _engine(parts, tmp_path, [renamed, *others])
     assert changed.index.loaded_from is not None and changed.alternates.loaded_from is not None
     assert changed.context.loaded_from is None and len(set(_files(tmp_path)) - before) == 1
+
+
+def test_ingest_builds_the_index_the_next_start_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`persona-bot ingest` leaves the index in the cache: the first start after it builds nothing."""
+    import subprocess
+    import sys
+
+    cache, out = tmp_path / "cache", tmp_path / "personas"
+    env = {**os.environ, "PERSONA_BOT_CACHE": str(cache)}
+    result = subprocess.run([sys.executable, "-m", "bot.cli", "ingest", "--out", str(out)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert f"cached in {cache / 'indexes'}" in result.stdout
+    monkeypatch.setenv("PERSONA_BOT_CACHE", str(cache))
+    engine = Engine.load(out)
+    assert all(i.loaded_from is not None for i in (engine.index, engine.alternates, engine.context))
+    assert engine.answer("AI会不会造成大量的失业？").matches
