@@ -83,6 +83,9 @@ def _build_index(personas: Path, corpus: Path) -> int:
     except DataError as exc:
         _print_problems(exc.problems)
         return EXIT_DATA
+    except ValueError as exc:  # the scoring model does not fit the code's features: refit first
+        print(f"index not built: {exc}", file=sys.stderr)
+        return 1
     folder = index_cache_dir()
     where = f"cached in {folder}" if folder is not None else "not cached (no private cache directory)"
     print(f"index of {sum(len(p.entries) for p in engine.personas)} entries {where}")

@@ -80,6 +80,8 @@ class Entry(_Strict):
     keywords: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
     # How readers ask what this answer answers (corpus/alternates.yaml): matched, never quoted.
     alternates: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
+    # Questions sharing its words that it does not answer (corpus/near_misses.yaml): matched against, never quoted.
+    near_misses: list[str] = Field(default=[], max_length=MAX_LIST_ITEMS)
     source: str
     position: int = Field(ge=0, description="turn number inside the source")
 

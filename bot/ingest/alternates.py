@@ -1,9 +1,11 @@
-"""corpus/alternates.yaml: questions readers ask that an entry answers, keyed by entry id.
+"""corpus/alternates.yaml and corpus/near_misses.yaml: questions about an entry, keyed by entry id.
 
-They bridge the words users use and the words the experts used (QnA Maker's alternate
-questions). Each line says who wrote it; ingest copies the questions into the entry they name,
-and an id that no entry has is an error naming the file and line, so a re-segmentation that
-moved an answer cannot silently orphan them.
+Alternates are questions readers ask that the entry answers: they bridge the words users use and
+the words the experts used (QnA Maker's alternate questions). Near misses are questions that share
+its words but that it does not answer: they teach the gate what it must not quote the entry for.
+Both files have the same shape. Each line says who wrote it; ingest copies the questions into the
+entry they name, and an id that no entry has is an error naming the file and line, so a
+re-segmentation that moved an answer cannot silently orphan them.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import yaml
 from bot.model import DataError, Problem, compose_file
 
 FILE = "alternates.yaml"
+NEAR_MISSES = "near_misses.yaml"
 
 
 @dataclass(frozen=True)
@@ -25,9 +28,9 @@ class Alternate:
     line: int
 
 
-def load_alternates(corpus: Path) -> dict[str, list[Alternate]]:
-    """Entry id -> its alternate questions, in file order; problems as FILE:LINE."""
-    path = corpus / FILE
+def load_alternates(corpus: Path, file: str = FILE) -> dict[str, list[Alternate]]:
+    """Entry id -> its questions in `file` (alternates or near misses), in file order; problems as FILE:LINE."""
+    path = corpus / file
     if not path.exists():
         return {}
     name = str(path)
@@ -49,7 +52,7 @@ def load_alternates(corpus: Path) -> dict[str, list[Alternate]]:
             question = data.get("q") if isinstance(data, dict) else None
             by = data.get("by") if isinstance(data, dict) else None
             if not isinstance(question, str) or not question.strip() or not isinstance(by, str) or not by:
-                problems.append(Problem(name, line, f"{entry_id}: each alternate needs `q` (text) and `by`"))
+                problems.append(Problem(name, line, f"{entry_id}: each question needs `q` (text) and `by`"))
                 continue
             found.setdefault(entry_id, []).append(Alternate(question.strip(), by, line))
     if problems:
@@ -57,10 +60,11 @@ def load_alternates(corpus: Path) -> dict[str, list[Alternate]]:
     return found
 
 
-def check_targets(corpus: Path, alternates: dict[str, list[Alternate]], entry_ids: set[str]) -> None:
-    """Every alternate must point at an entry that exists."""
+def check_targets(corpus: Path, alternates: dict[str, list[Alternate]], entry_ids: set[str],
+                  file: str = FILE) -> None:
+    """Every question must point at an entry that exists."""
     problems = [
-        Problem(str(corpus / FILE), items[0].line, f"no entry has id {entry_id!r} (was it re-segmented?)")
+        Problem(str(corpus / file), items[0].line, f"no entry has id {entry_id!r} (was it re-segmented?)")
         for entry_id, items in alternates.items()
         if entry_id not in entry_ids
     ]

@@ -18,7 +18,7 @@ import jieba.analyse
 import yaml
 from pypinyin import lazy_pinyin
 
-from bot.ingest.alternates import check_targets, load_alternates
+from bot.ingest.alternates import NEAR_MISSES, check_targets, load_alternates
 from bot.ingest.clean import Repair, clean
 from bot.ingest.readers import Document, Dropped, read_file
 from bot.ingest.readers.model import BREAK
@@ -338,6 +338,7 @@ def ingest_all(corpus: Path) -> list[Ingested]:
 def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary | None = None) -> list[Persona]:
     vocab = vocabulary or load_vocabulary(corpus)
     alternates = load_alternates(corpus)
+    near_misses = load_alternates(corpus, NEAR_MISSES)
     names = {fold(e.name): e for e in vocab.experts}
     collected: dict[str, dict[str, Any]] = {}
     for item in ingested:
@@ -368,6 +369,7 @@ def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary
                 topics=tags,
                 keywords=_keywords(ex.question, ex.answer),
                 alternates=[a.question for a in alternates.get(eid, [])],
+                near_misses=[a.question for a in near_misses.get(eid, [])],
                 source=source_id,
                 position=ex.position,
             )
@@ -386,7 +388,9 @@ def personas_from(corpus: Path, ingested: list[Ingested], vocabulary: Vocabulary
                 topics={k: topics[k] for k in sorted(topics, key=lambda t: order.get(t, len(order)))},
             )
         )
-    check_targets(corpus, alternates, {e.id for p in personas for e in p.entries})
+    ids = {e.id for p in personas for e in p.entries}
+    check_targets(corpus, alternates, ids)
+    check_targets(corpus, near_misses, ids, NEAR_MISSES)
     return personas
 
 

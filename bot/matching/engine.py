@@ -55,6 +55,13 @@ class _Doc:
     entry: Entry
 
 
+def _questions(entry: Entry) -> list[str]:
+    """The questions an entry is known to answer besides its answer's own words: its alternates,
+    or, for an entry nobody has written alternates for yet (a source added today), the question
+    it was asked, so an exact or near-exact question still finds it."""
+    return entry.alternates or [entry.question]
+
+
 def index_cache_dir() -> Path | None:
     """Where built indexes are kept (`user_cache_dir()/indexes`, private); None, with a warning,
     when there is no such directory we may write: the index is then built in memory each start."""
@@ -110,11 +117,12 @@ class Engine:
             index_cache,
             Source([(d.entry.question, d.entry.answer) for d in docs], _RECIPE),
         )
-        # Alternate questions pooled into one field per entry (pooling beat the best single one),
-        # and the entry's context (who speaks, where, at which point), each a one-passage document.
-        self.alternates = Index(lambda: [(fold("。".join(d.entry.alternates)), "") for d in docs], self.tokenizer,
+        # The questions each entry answers (its alternates) pooled into one field per entry
+        # (pooling beat the best single one), and the entry's context (who speaks, where, at which
+        # point), each a one-passage document.
+        self.alternates = Index(lambda: [(fold("。".join(_questions(d.entry))), "") for d in docs], self.tokenizer,
                                 stopwords, self.settings.index, index_cache,
-                                Source([d.entry.alternates for d in docs], _RECIPE))
+                                Source([_questions(d.entry) for d in docs], _RECIPE))
         vocabulary = self.vocabulary
         recipe = _RECIPE + repr(sorted(vocabulary.context.items())).encode()
         self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary)], self.tokenizer,
@@ -137,9 +145,10 @@ class Engine:
         doc = self._docs[doc_id]
         question = fold(doc.entry.question)
         answer = fold(doc.entry.answer)
-        alternates = tuple(fold(a) for a in doc.entry.alternates)
+        alternates = tuple(fold(a) for a in _questions(doc.entry))
         return Texts(question, answer, alternates, frozenset(doc.entry.topics),
-                     features.bigrams(" ".join((question, answer, *alternates))), features.has_number(answer))
+                     features.bigrams(" ".join((question, answer, *alternates))), features.has_number(answer),
+                     tuple(fold(q) for q in doc.entry.near_misses))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,8 +27,9 @@ FloatMatrix = npt.NDArray[np.float64]
 _LEADS = ("answer_bm25", "alternates_bm25", "passage_coverage", "alternates_coverage", "alternate_similarity",
           "char_bigrams")
 
-# Measures of the entry's alternate questions: unknown for an entry that has none.
+# Measures of the entry's alternate questions and of its near misses: unknown for an entry that has none.
 _FROM_ALTERNATES = ("alternates_bm25", "alternates_coverage", "alternate_similarity")
+_FROM_NEAR_MISSES = ("near_miss_similarity", "near_miss_coverage")
 
 # The columns, in order. The weights file names them too, so a model fitted on other
 # columns is refused at load time rather than silently misread.
@@ -58,6 +60,8 @@ NAMES: tuple[str, ...] = (
     "named_expert",  # the query names this entry's expert
     "query_words",  # how many words the query has, log-scaled: short queries need a closer match
     "number_missing",  # the query asks for a figure or a date (cues.yaml) and the answer gives none
+    "near_miss_similarity",  # best rapidfuzz ratio with one of the entry's near misses (questions it does not answer)
+    "near_miss_coverage",  # best import-weighted share of the query's words held by one near miss
     *(f"{name}_lead" for name in _LEADS),
 )
 
@@ -72,6 +76,7 @@ class Texts:
     topics: frozenset[str]
     bigrams: frozenset[str]  # Chinese character pairs of all three
     has_number: bool = False  # the answer gives a figure or a date (`has_number`)
+    near_misses: tuple[str, ...] = ()  # questions sharing its words that it does not answer
 
 
 @dataclass(frozen=True)
@@ -150,12 +155,16 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x[:, col["named_expert"]] = named
     x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
     x[:, col["number_missing"]] = [query.asks_number and not t.has_number for t in rows]
-    # An entry nobody has written alternate questions for (a newly added source) is not a worse
-    # match for it: its alternates' measures are unknown (NaN), which the model reads as average.
-    bare = np.array([not t.alternates for t in rows])
-    if bare.any():
-        columns = np.array([col[name] for name in _FROM_ALTERNATES], dtype=np.intp)
-        x[np.flatnonzero(bare)[:, None], columns] = np.nan
+    if said:
+        x[:, col["near_miss_similarity"]] = _best_of(said, [t.near_misses for t in rows])
+    x[:, col["near_miss_coverage"]] = _single_coverage(query, a.concept_import, [t.near_misses for t in rows])
+    # An entry nobody has written alternates or near misses for (a newly added source) is not a
+    # worse match for it: those measures are unknown (NaN), which the model reads as average.
+    for columns, written in ((_FROM_ALTERNATES, [bool(t.alternates) for t in rows]),
+                             (_FROM_NEAR_MISSES, [bool(t.near_misses) for t in rows])):
+        bare = np.flatnonzero(~np.array(written))
+        if len(bare):
+            x[bare[:, None], np.array([col[name] for name in columns], dtype=np.intp)] = np.nan
     for name in _LEADS:
         x[:, col[f"{name}_lead"]] = _lead(x[:, col[name]])
     return x
@@ -173,12 +182,29 @@ def _lead(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]:
     """Per candidate, the best ratio with any one of its alternates (one cdist over all of them)."""
-    flat = [q for t in rows for q in t.alternates]
-    out = np.zeros(len(rows), dtype=np.float64)
+    return _best_of(said, [t.alternates for t in rows])
+
+
+def _single_coverage(query: Query, weights: npt.NDArray[np.floating[Any]],
+                     groups: Sequence[tuple[str, ...]]) -> list[float]:
+    """Per candidate, the best share of the query's import that one question of its group holds (a
+    concept counts when any of its forms is in that question's folded text)."""
+    total = float(weights.sum()) if len(weights) else 0.0
+    if total <= 0:
+        return [0.0] * len(groups)
+    forms = [tuple(f.term for f in c.forms) or (c.text,) for c in query.concepts]
+    return [max((sum(float(w) for terms, w in zip(forms, weights, strict=True) if any(f in q for f in terms))
+                 for q in group), default=0.0) / total for group in groups]
+
+
+def _best_of(said: str, groups: Sequence[tuple[str, ...]]) -> npt.NDArray[np.float64]:
+    """Per group of texts, the best rapidfuzz ratio of `said` with one of them (one cdist over all)."""
+    flat = [q for group in groups for q in group]
+    out = np.zeros(len(groups), dtype=np.float64)
     if not flat:
         return out
     scores = process.cdist([said], flat, scorer=fuzz.ratio, workers=1)[0] / 100
-    counts = np.array([len(t.alternates) for t in rows])
+    counts = np.array([len(group) for group in groups])
     has = counts > 0
     starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
     out[has] = np.maximum.reduceat(scores, starts)
