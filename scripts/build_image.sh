@@ -28,7 +28,7 @@ install() {
 
 warm() {
     local prefix=$1
-    "$prefix/bin/persona-bot" ask "开源模型怎么看" --json >/dev/null
+    "$prefix/bin/persona-bot" ask "开源大模型和闭源大模型会一直并存吗" --json >/dev/null
     "$prefix/bin/python" - <<'PY'
 import sys
 
@@ -39,7 +39,7 @@ fields = {"answers": engine.index, "alternates": engine.alternates, "context": e
 cold = [name for name, index in fields.items() if index.loaded_from is None]
 if cold:
     sys.exit(f"warm: the {', '.join(cold)} index was not read from the cache")
-if not engine.answer("开源模型怎么看").matches:
+if not engine.answer("开源大模型和闭源大模型会一直并存吗").matches:
     sys.exit("warm: the shipped personas answered nothing")
 print(f"warm: {len(engine.personas)} experts; indexes cached in {engine.index.loaded_from.parent}")
 PY

@@ -168,7 +168,7 @@ async def test_the_image_serves_turns_healthy_and_stops_on_sigterm(image: dict[s
             assert time.monotonic() < deadline and proc.returncode is None, (image["root"] / "bot.err").read_text()
             await asyncio.sleep(0.2)
         mark = server.mark()
-        await server.send_text(USER, "开源模型怎么看")
+        await server.send_text(USER, "开源大模型和闭源大模型会一直并存吗")
         reply = await server.next_message(USER, mark, timeout=30)
         assert "来源" in reply.text
         assert sorted(indexes.iterdir()) == cached  # served from the index built at image build time
