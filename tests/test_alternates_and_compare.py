@@ -130,6 +130,21 @@ def test_what_everyone_thinks_gives_each_confident_expert_once(engine: Engine) -
         assert all("开源" in fold(s.matches[0].entry.answer) for s in comparison.sides)
 
 
+def test_a_question_several_experts_answered_gets_each_ones_view(engine: Engine) -> None:
+    """Nobody's share reaches the gate alone, but together they do: someone answered it, and the
+    reply shows each expert's own answer under their name rather than picking one or declining."""
+    query = "开源模型怎么看"
+    q = engine.analyzer.analyse(query)
+    ranked = engine._rank(q, [])
+    assert not any(sure for _, sure in ranked)
+    assert sum(m.probability for m, _ in ranked) >= engine.model.threshold
+    answer = engine.answer(query)
+    assert answer.comparison is not None and len(answer.comparison.sides) >= 2
+    for side in answer.comparison.sides:
+        assert side.matches[0].persona == side.persona and "开源" in fold(side.matches[0].entry.answer)
+    assert not engine.answer("红烧肉怎么做才不腻").matches
+
+
 def test_a_name_in_the_question_overrides_the_selected_expert(engine: Engine) -> None:
     answer = engine.answer("沈为怎么看失业", persona="丁磊")
     assert answer.matches and answer.matches[0].persona.display_name == "沈为"

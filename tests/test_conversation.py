@@ -132,7 +132,7 @@ def test_follow_ups_survive_stale_ids(conv: Conversation) -> None:
 
 def test_current_expert_gone_after_reload_falls_back_to_everyone(conv: Conversation) -> None:
     state = ChatState("someone-removed")
-    reply = conv.handle("监管", state)
+    reply = conv.handle("人工智能需要监管吗", state)
     assert isinstance(reply, AnswerReply) and reply.answer.persona_filter is None
 
 

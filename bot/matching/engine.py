@@ -211,6 +211,14 @@ class Engine:
         confident = [m for m, sure in ranked if sure][:k]
         if confident:
             return Answer(query, target, confident)
+        if not allowed and sum(m.probability for m, _ in ranked) >= self.model.threshold:
+            # Someone here answered it (the null's share is under the gate), but no one expert's
+            # share reaches the gate: several spoke to it ("开源模型怎么看"). Each one's own answer
+            # under their name, as for "大家怎么看", rather than picking one or declining.
+            comparison = self._views(q)
+            firsts = [s.matches[0] for s in comparison.sides if s.matches]
+            if firsts:
+                return Answer(query, target, firsts, [], comparison=comparison)
         covered_by: list[Persona] = []
         if allowed:
             elsewhere = [m for m, sure in self._rank(q, []) if sure]
