@@ -7,6 +7,7 @@ JSON shapes printed here are a contract (tests pin them): `ask --json`, `ask --j
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -30,10 +31,14 @@ def _engine(args: argparse.Namespace) -> Any:
     from bot.matching import Engine
 
     try:
-        return Engine.load(args.personas)
+        engine = Engine.load(args.personas)
     except DataError as exc:
         _print_problems(exc.problems)
         sys.exit(EXIT_DATA)
+    # The engine lives as long as this process: its objects are moved out of the collector's sight,
+    # so no later collection walks them (a command's first answer, or a batch's).
+    gc.freeze()
+    return engine
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
