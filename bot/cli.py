@@ -88,6 +88,7 @@ def _build_index(personas: Path, corpus: Path) -> int:
     except DataError as exc:
         _print_problems(exc.problems)
         return EXIT_DATA
+    engine.index.homophones("算利")  # and the sounds the spelling repair compares (bot/matching/sounds.py)
     folder = index_cache_dir()
     where = f"cached in {folder}" if folder is not None else "not cached (no private cache directory)"
     print(f"index of {sum(len(p.entries) for p in engine.personas)} entries {where}")
