@@ -7,6 +7,7 @@ JSON shapes printed here are a contract (tests pin them): `ask --json`, `ask --j
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections.abc import Sequence
@@ -30,10 +31,14 @@ def _engine(args: argparse.Namespace) -> Any:
     from bot.matching import Engine
 
     try:
-        return Engine.load(args.personas)
+        engine = Engine.load(args.personas)
     except DataError as exc:
         _print_problems(exc.problems)
         sys.exit(EXIT_DATA)
+    # The engine lives as long as this process: its objects are moved out of the collector's sight,
+    # so no later collection walks them (a command's first answer, or a batch's).
+    gc.freeze()
+    return engine
 
 
 def _print_problems(problems: Sequence[Problem]) -> None:
@@ -86,6 +91,7 @@ def _build_index(personas: Path, corpus: Path) -> int:
     except ValueError as exc:  # the scoring model does not fit the code's features: refit first
         print(f"index not built: {exc}", file=sys.stderr)
         return 1
+    engine.index.homophones("算利")  # and the sounds the spelling repair compares (bot/matching/sounds.py)
     folder = index_cache_dir()
     where = f"cached in {folder}" if folder is not None else "not cached (no private cache directory)"
     print(f"index of {sum(len(p.entries) for p in engine.personas)} entries {where}")

@@ -37,6 +37,7 @@ import bot.english
 import bot.text
 from bot.english import term as index_term
 from bot.matching.settings import IndexSettings
+from bot.matching.sounds import TermSounds, pypinyin_stamp
 from bot.text import Tokenizer, has_cjk
 
 FloatArray = npt.NDArray[np.float32]
@@ -287,7 +288,10 @@ class Index:
         self.size = len(source.texts) if source is not None else len(docs)  # type: ignore[arg-type]
         self.loaded_from: Path | None = None  # the cache file this index came from, if any
         arrays = None
-        path = cache_dir / f"index-{self._key(docs, source)}.npz" if cache_dir is not None else None
+        key = self._key(docs, source)
+        path = cache_dir / f"index-{key}.npz" if cache_dir is not None else None
+        # Where the terms' sounds are kept for `homophones` (bot/matching/sounds.py).
+        self._sounds_at = cache_dir / f"sounds-{key}-{pypinyin_stamp()}.json" if cache_dir is not None else None
         if path is not None and path.exists():
             arrays = _read_arrays(path)
             if arrays is None:
@@ -380,7 +384,7 @@ class Index:
             self._idf[term] = float(idf[term_id])
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
-        self._pinyin: dict[str, list[str]] | None = None
+        self._sounds: TermSounds | None = None
         # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
         # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
         self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
@@ -502,14 +506,9 @@ class Index:
 
     def homophones(self, word: str) -> list[str]:
         """`算利` -> `算力`, `开元` -> `开源`: index terms that sound the same (pinyin, no tones)."""
-        from pypinyin import lazy_pinyin
-
-        if self._pinyin is None:
-            self._pinyin = {}
-            for term in self._ids:
-                if len(term) >= 2 and has_cjk(term):
-                    self._pinyin.setdefault("".join(lazy_pinyin(term)), []).append(term)
-        return sorted(self._pinyin.get("".join(lazy_pinyin(word)), []))
+        if self._sounds is None:
+            self._sounds = TermSounds((t for t in self._ids if len(t) >= 2 and has_cjk(t)), self._sounds_at)
+        return self._sounds.like(word)
 
 
 def contains(sorted_keys: IntArray, values: IntArray) -> npt.NDArray[np.bool_]:

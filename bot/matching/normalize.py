@@ -16,6 +16,7 @@ from itertools import pairwise
 from bot.english import term as index_term
 from bot.matching.index import Concept, Form, Index
 from bot.matching.settings import QuerySettings
+from bot.matching.sounds import char_sounds, word_sound
 from bot.model import Persona
 from bot.text import Tokenizer, fold, has_cjk
 from bot.vocabulary import Namesake, Vocabulary
@@ -48,9 +49,8 @@ class Query:
 @lru_cache(maxsize=8192)
 def _sound(char: str) -> str:
     """A character's pinyin without tone (its most common reading)."""
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(char))
+    known = char_sounds().sound(char)
+    return known if known is not None else word_sound(char)
 
 
 def _phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -158,8 +158,8 @@ class QueryAnalyzer:
         """A name written with the right surname and sound-alike given name (pinyin, no tones)."""
         found: list[Persona] = []
         for name, persona in self._sounds:
-            sound = [_sound(c) for c in name]
             start = folded.find(name[0])
+            sound = [_sound(c) for c in name] if start != -1 else []
             while start != -1:
                 window = folded[start : start + len(name)]
                 if len(window) == len(name) and has_cjk(window) and [_sound(c) for c in window] == sound:
