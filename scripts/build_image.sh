@@ -35,6 +35,7 @@ import sys
 from bot.matching import Engine
 
 engine = Engine.load()
+engine.index.homophones("算利")  # writes the sound tables too, so the first question does not (about 2 s)
 fields = {"answers": engine.index, "alternates": engine.alternates, "context": engine.context}
 cold = [name for name, index in fields.items() if index.loaded_from is None]
 if cold:
