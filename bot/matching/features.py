@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import Hits, IntArray, contains, sorted_distinct
+from bot.matching.index import Hits, IntArray, sorted_distinct
 from bot.matching.normalize import Query
 
 FloatMatrix = npt.NDArray[np.float64]
@@ -118,11 +118,10 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x[:, col["entry_coverage"]] = a.take(a.entry_coverage, candidates)
     x[:, col["entry_specific_coverage"]] = a.take(a.entry_specific_coverage, candidates)
     if len(a.concept_import):
-        found_in = [contains(a.matched[j], candidates) | contains(alt.matched[j], candidates)
-                    for j in range(len(query.concepts))]
-        missing = np.array([np.where(hit, 0.0, a.concept_import[j]) for j, hit in enumerate(found_in)])
+        found_in = a.concepts_in(candidates) | alt.concepts_in(candidates)  # per concept, per candidate
+        missing = np.where(found_in, 0.0, a.concept_import[:, None])
         x[:, col["missing_import"]] = missing.max(axis=0) / max(a.max_weight, 1e-9)
-        unknown = [not len(a.matched[j]) and not len(alt.matched[j]) for j in range(len(query.concepts))]
+        unknown = [not a.known(j) and not alt.known(j) for j in range(len(query.concepts))]
         x[:, col["unknown_share"]] = float(a.concept_import[unknown].sum() / max(a.concept_import.sum(), 1e-9))
         # Names say who, not what: the key word is the most telling one that is not a name.
         topical = np.array([not c.entity for c in query.concepts])
@@ -212,7 +211,8 @@ def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:
     """1 where a specific (not everyday) word of the query hit this entry and no other."""
     out = np.zeros(len(candidates), dtype=np.float64)
-    for entries, is_common in zip(hits.matched, common, strict=True):
-        if len(entries) == 1 and not is_common:
-            out[candidates == entries[0]] = 1
+    for j, is_common in enumerate(common):
+        entry = hits.only_entry(j)
+        if entry >= 0 and not is_common:
+            out[candidates == entry] = 1
     return out

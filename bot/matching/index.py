@@ -86,16 +86,19 @@ class Concept:
     entity: bool = False  # a person or organisation the experts mention (entities.yaml)
 
 
+# One form of a concept in a field: its passages (ascending), their BM25 (times the form's weight)
+# and the coverage credit of a hit on it (the same for every passage).
+_Form = tuple[IntArray, FloatArray, np.float32]
+
+
 @dataclass(frozen=True)
 class _Posting:
-    """One query concept's postings in a field: passages (ascending), BM25 and coverage credit."""
+    """One query concept's postings in a field, form by form (the forms' lists are never merged:
+    where several forms hit one passage, the concept counts its best BM25 and its best credit)."""
 
-    ids: IntArray
-    weights: FloatArray
-    credit: FloatArray
+    forms: tuple[_Form, ...]
     rarity: np.float32  # the concept's specificity
     entity: bool
-    uniform: bool  # one form: every posting has the same credit
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ class _Detail:
     """The per-entry figures only candidates need, aligned with the entries they were computed for."""
 
     entries: IntArray
+    concept_hits: npt.NDArray[np.bool_]  # per concept (rows), per entry: whether it hit the entry
     passage_coverage: FloatArray
     passage_concepts: FloatArray
     passage_topical: FloatArray
@@ -147,8 +151,37 @@ class Hits:
         """Per concept: the entries where it hit, ascending (for explaining why)."""
         if self._matched is None:
             parent = self._index._parent
-            self._matched = [_groups(parent[p.ids])[0] for p in self._postings]
+            self._matched = [
+                _NONE if not p.forms else _groups(parent[p.forms[0][0]])[0] if len(p.forms) == 1
+                else sorted_distinct(np.sort(np.concatenate([parent[ids] for ids, _, _ in p.forms]), kind="stable"))
+                for p in self._postings
+            ]
         return self._matched
+
+    def known(self, concept: int) -> bool:
+        """Whether the concept number `concept` hit any entry of this field."""
+        return any(len(ids) for ids, _, _ in self._postings[concept].forms)
+
+    def only_entry(self, concept: int) -> int:
+        """The entry the concept hit when it hit exactly one, else -1 (lists are sorted by passage and
+        passages by entry, so its first and last postings tell)."""
+        forms = [ids for ids, _, _ in self._postings[concept].forms if len(ids)]
+        if not forms:
+            return -1
+        parent = self._index._parent
+        first, last = parent[min(int(ids[0]) for ids in forms)], parent[max(int(ids[-1]) for ids in forms)]
+        return int(first) if first == last else -1
+
+    def concepts_in(self, wanted: IntArray) -> npt.NDArray[np.bool_]:
+        """Per concept (rows), per `wanted` entry: whether the concept hit it (from the coverage
+        figures: compute them for the wanted entries first, see `focus`)."""
+        detail = self._full()
+        out = np.zeros((len(self._postings), len(wanted)), dtype=bool)
+        if len(detail.entries) and len(wanted):
+            slots = np.minimum(np.searchsorted(detail.entries, wanted), len(detail.entries) - 1)
+            found = detail.entries[slots] == wanted
+            out[:, found] = detail.concept_hits[:, slots[found]]
+        return out
 
     def focus(self, wanted: IntArray) -> Hits:
         """The same hits with the coverage figures computed for the `wanted` entries only (those
@@ -196,57 +229,59 @@ class Hits:
         return self._full().best_passage
 
     def _figures(self, entries: IntArray) -> _Detail:
-        """Coverage per passage of `entries` (touched ones, ascending), then each entry's best."""
+        """Coverage per passage of `entries` (touched ones, ascending), then each entry's best.
+
+        Every passage of the entries is looked up in each form's list (a binary search per form);
+        a passage no concept hit scores 0, which is never an entry's best (every entry here was
+        touched, and a hit's credit is positive). Per passage the concepts' credits are added in
+        the query's order in float32, as a pass over every passage adds them.
+        """
         index = self._index
+        k = len(self._postings)
         lo, hi = index._first[entries], index._first[entries + 1]
-        picked = []
-        for p in self._postings:
-            # The postings inside the entries' passage ranges: a binary search per entry.
-            start, stop = np.searchsorted(p.ids, lo), np.searchsorted(p.ids, hi)
-            counts = stop - start
-            n = int(counts.sum())
-            if n == len(p.ids):
-                picked.append(np.arange(n))
-            else:
-                offsets = np.repeat(start - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-                picked.append(np.arange(n) + offsets)
-        chosen = [p.ids[i] for p, i in zip(self._postings, picked, strict=True)]
-        hit = sorted_distinct(np.sort(np.concatenate(chosen))) if chosen else _NONE
-        p_cover, p_count, p_topical, p_specific = np.zeros((4, len(hit)), dtype=np.float32)
-        e_cover = np.zeros(len(entries), dtype=np.float32)
-        e_specific = np.zeros(len(entries), dtype=np.float32)
-        for p, i in zip(self._postings, picked, strict=True):
-            ids, credit = p.ids[i], p.credit[i]
-            slots = np.searchsorted(hit, ids)
-            p_cover[slots] += credit
-            p_specific[slots] += credit * p.rarity
-            p_count[slots] += 1
-            if not p.entity:
-                p_topical[slots] += 1
-            concept_entries, concept_starts = _groups(index._parent[ids])
-            if len(concept_entries):
-                best_credit = credit[concept_starts] if p.uniform else np.maximum.reduceat(credit, concept_starts)
-                entry_slots = np.searchsorted(entries, concept_entries)
-                e_cover[entry_slots] += best_credit
-                e_specific[entry_slots] += best_credit * p.rarity
-        if len(hit):
-            _, starts = _groups(index._parent[hit])
-            cover, count, topical, specific = np.maximum.reduceat(np.stack((p_cover, p_count, p_topical, p_specific)),
-                                                                  starts, axis=1)
-            # The passage that covers most of the question, to say which part of a long answer
-            # matched: the first of the entry's passages whose coverage is the entry's best.
-            at_best = np.flatnonzero(p_cover == np.repeat(cover, np.diff(np.append(starts, len(hit)))))
-            best_passage: IntArray = hit[at_best[_groups(index._parent[hit[at_best]])[1]]]
-        else:
-            cover, count, topical, specific = np.zeros((4, 0), dtype=np.float32)
-            best_passage = _NONE
+        counts = hi - lo
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+        passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
+        credit = np.zeros((k, len(passages)), dtype=np.float32)
+        hits = np.zeros((k, len(passages)), dtype=bool)
+        for j, p in enumerate(self._postings):
+            for ids, _, form_credit in p.forms:
+                found = ids.take(ids.searchsorted(passages), mode="clip") == passages
+                hits[j] |= found
+                np.maximum(credit[j], found * form_credit, out=credit[j])
+        if not len(entries):
+            empty = np.zeros(0, dtype=np.float32)
+            return _Detail(entries, hits[:, :0], empty, empty, empty, empty, empty, empty, _NONE)
+        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)
+        specific = credit * rarity[:, None]
+        entry_credit = np.maximum.reduceat(credit, starts, axis=1) if k else np.zeros((0, len(entries)), np.float32)
+        entry_specific = entry_credit * rarity[:, None]
+        p_cover, p_specific = np.zeros((2, len(passages)), dtype=np.float32)
+        e_cover, e_specific = np.zeros((2, len(entries)), dtype=np.float32)
+        for j in range(k):  # in the query's order, one float32 addition per concept
+            p_cover += credit[j]
+            p_specific += specific[j]
+            e_cover += entry_credit[j]
+            e_specific += entry_specific[j]
+        p_count = hits.sum(axis=0, dtype=np.float32)  # whole numbers: exact in any order
+        topical = np.array([not p.entity for p in self._postings], dtype=bool)
+        p_topical = hits[topical].sum(axis=0, dtype=np.float32)
+        cover, count, topical_count, specific_cover = np.maximum.reduceat(
+            np.stack((p_cover, p_count, p_topical, p_specific)), starts, axis=1)
+        # The passage that covers most of the question, to say which part of a long answer
+        # matched: the first of the entry's passages whose coverage is the entry's best.
+        at_best = np.flatnonzero(p_cover == np.repeat(cover, counts))
+        owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
+        best_passage: IntArray = passages[at_best[_groups(owner[at_best])[1]]]
+        concept_hits = np.logical_or.reduceat(hits, starts, axis=1) if k else hits[:, :0]
         if self.total_weight:
             cover /= np.float32(self.total_weight)
             e_cover /= np.float32(self.total_weight)
         if self._total_specific:
-            specific /= np.float32(self._total_specific)
+            specific_cover /= np.float32(self._total_specific)
             e_specific /= np.float32(self._total_specific)
-        return _Detail(entries, cover, count, topical, e_cover, specific, e_specific, best_passage)
+        return _Detail(entries, concept_hits, cover, count, topical_count, e_cover, specific_cover, e_specific,
+                       best_passage)
 
     def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
         """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
@@ -258,8 +293,13 @@ class Hits:
         return out
 
     def has(self, concept: int, entry: int) -> bool:
-        """Whether the query's concept number `concept` hit the entry."""
-        return bool(contains(self.matched[concept], np.array([entry], dtype=np.int32))[0])
+        """Whether the query's concept number `concept` hit the entry (a posting in its passages)."""
+        lo, hi = self._index._first[entry], self._index._first[entry + 1]
+        for ids, _, _ in self._postings[concept].forms:
+            at = int(ids.searchsorted(lo))
+            if at < len(ids) and ids[at] < hi:
+                return True
+        return False
 
     def passage_of(self, entry: int) -> int:
         """The entry's best-covering passage (global number), -1 when the query touched none."""
@@ -384,6 +424,7 @@ class Index:
         # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
         # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
         self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
+        self._entry_best: FloatArray = np.zeros(max(self.size, 1), dtype=np.float32)
         self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
@@ -460,34 +501,61 @@ class Index:
         """BM25 of the passages that share a term with the query, and each entry's best.
 
         Cost grows with the postings the query's terms touch, not with the corpus: the touched
-        passages are their postings sorted and deduplicated; each concept adds into an array over
+        passages are their postings merged and deduplicated; each concept adds into an array over
         those passages alone, in the same order and float32 precision as a pass over every passage
-        would, so the figures are the same to the bit. Posting lists are sorted by passage and
-        passages by entry, so grouping by entry is a neighbour comparison (`_groups`). The
-        coverage figures come later, for the candidates only (`Hits.focus`).
+        would, so the figures are the same to the bit (a concept with several forms adds its best
+        form's BM25 per passage). Posting lists are sorted by passage and passages by entry, so
+        grouping by entry is a neighbour comparison (`_groups`). The coverage figures come later,
+        for the candidates only (`Hits.focus`).
         """
-        importance = np.zeros(len(concepts), dtype=np.float32)
         postings: list[_Posting] = []
+        imports: list[float] = []
         total = total_specific = 0.0
-        for n, concept in enumerate(concepts):
+        ids_of, weights_of, idf_of = self._ids, self._weights, self._idf
+        for concept in concepts:
             weight = self.concept_weight(concept)
             specificity = self.tokenizer.specificity(concept.text)
             total += weight
             total_specific += weight * specificity
-            importance[n] = weight * specificity
-            ids, weights, credit = self._postings(concept, weight)
-            uniform = sum(f.term in self._ids for f in concept.forms) <= 1
-            postings.append(_Posting(ids, weights, credit, np.float32(specificity), concept.entity, uniform))
-        hit = sorted_distinct(np.sort(np.concatenate([p.ids for p in postings]))) if postings else _NONE
-        entries, starts = _groups(self._parent[hit])
+            imports.append(weight * specificity)
+            # A form's BM25 times its weight (times 1.0 is the list itself, to the bit).
+            forms = tuple(
+                (ids_of[f.term], weights_of[f.term] if f.weight == 1.0 else f.weight * weights_of[f.term],
+                 np.float32(f.weight * min(idf_of[f.term], weight)))
+                for f in concept.forms if f.term in ids_of
+            )
+            postings.append(_Posting(forms, np.float32(specificity), concept.entity))
+        importance = np.array(imports, dtype=np.float32)
+        lists = [ids for p in postings for ids, _, _ in p.forms]
+        if len(lists) > 1:  # a stable sort of sorted runs is a merge
+            hit = sorted_distinct(np.sort(np.concatenate(lists), kind="stable"))
+        else:
+            hit = lists[0] if lists else _NONE
+        parents = self._parent[hit]
+        entries = sorted_distinct(parents)
         p_bm25 = np.zeros(len(hit), dtype=np.float32)
         with self._slots_lock:
             # Where each touched passage sits in `p_bm25`: written for the touched ones only, read
-            # back per concept (a gather, not a search).
-            self._passage_slot[hit] = np.arange(len(hit), dtype=np.int32)
+            # back per form (a gather, not a search).
+            slot = self._passage_slot
+            slot[hit] = np.arange(len(hit), dtype=np.int32)
             for p in postings:
-                p_bm25[self._passage_slot[p.ids]] += p.weights
-        bm25 = np.maximum.reduceat(p_bm25, starts) if len(hit) else np.zeros(0, dtype=np.float32)
+                if len(p.forms) == 1:
+                    ids, weights, _ = p.forms[0]
+                    p_bm25[slot[ids]] += weights
+                elif p.forms:
+                    best = np.zeros(len(hit), dtype=np.float32)
+                    for ids, weights, _ in p.forms:
+                        at = slot[ids]
+                        best[at] = np.maximum(best[at], weights)
+                    p_bm25 += best  # + 0 where no form hit: unchanged
+            if len(entries) == len(hit):  # one passage per entry (alternates, context)
+                bm25 = p_bm25
+            else:  # each entry's best passage, through a scratch array over entries
+                scratch = self._entry_best
+                np.maximum.at(scratch, parents, p_bm25)
+                bm25 = scratch[entries]
+                scratch[entries] = 0
         return Hits(self, postings, entries, bm25, importance, total, total_specific)
 
     # Spelling help: only for words no entry uses.
