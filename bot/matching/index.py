@@ -292,6 +292,21 @@ class Hits:
             out[found] = values[slots[found]]
         return out
 
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]]) -> tuple[IntArray, FloatArray]:
+        """Per-entry values of several fields added up in the order given (float32; an entry a
+        field did not touch adds nothing): every entry any of them touched, ascending, and its sum."""
+        return self._index.add_up(parts)
+
+    def take_rows(self, rows: Sequence[FloatArray], wanted: IntArray) -> FloatArray:
+        """Several per-entry float32 arrays (aligned with `entries`) for the `wanted` entries at
+        once: one row each, 0 where an entry was not touched (`take`, with one search for all)."""
+        out = np.zeros((len(rows), len(wanted)), dtype=np.float32)
+        if len(self.entries) and len(wanted) and rows:
+            slots = np.minimum(np.searchsorted(self.entries, wanted), len(self.entries) - 1)
+            found = self.entries[slots] == wanted
+            out[:, found] = np.stack(rows)[:, slots[found]]
+        return out
+
     def has(self, concept: int, entry: int) -> bool:
         """Whether the query's concept number `concept` hit the entry (a posting in its passages)."""
         lo, hi = self._index._first[entry], self._index._first[entry + 1]
@@ -421,10 +436,11 @@ class Index:
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
         self._pinyin: dict[str, list[str]] | None = None
-        # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
-        # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
-        self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
-        self._entry_best: FloatArray = np.zeros(max(self.size, 1), dtype=np.float32)
+        # Scratch arrays over passages and entries (see `search`): allocated once, so a query
+        # writes only the slots it touches; the lock keeps concurrent queries apart.
+        self._passage_bm25: FloatArray = np.zeros(max(passage, 1), dtype=np.float32)
+        self._entry_bm25: FloatArray = np.zeros(max(self.size, 1), dtype=np.float32)
+        self._entry_mark = np.zeros(max(self.size, 1), dtype=bool)
         self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
@@ -500,13 +516,13 @@ class Index:
     def search(self, concepts: Sequence[Concept]) -> Hits:
         """BM25 of the passages that share a term with the query, and each entry's best.
 
-        Cost grows with the postings the query's terms touch, not with the corpus: the touched
-        passages are their postings merged and deduplicated; each concept adds into an array over
-        those passages alone, in the same order and float32 precision as a pass over every passage
-        would, so the figures are the same to the bit (a concept with several forms adds its best
-        form's BM25 per passage). Posting lists are sorted by passage and passages by entry, so
-        grouping by entry is a neighbour comparison (`_groups`). The coverage figures come later,
-        for the candidates only (`Hits.focus`).
+        Cost grows with the postings the query's terms touch: each concept adds its postings'
+        weights into a scratch array over the passages (one gather-add-scatter per form, in the
+        query's order and in float32, as a dense pass over every passage would, so the figures are
+        the same to the bit; a concept with several forms adds its best form's BM25 per passage);
+        each entry's best passage is a maximum into a scratch array over the entries; only the
+        touched slots are read and zeroed again. The coverage figures come later, for the
+        candidates only (`Hits.focus`).
         """
         postings: list[_Posting] = []
         imports: list[float] = []
@@ -527,36 +543,56 @@ class Index:
             postings.append(_Posting(forms, np.float32(specificity), concept.entity))
         importance = np.array(imports, dtype=np.float32)
         lists = [ids for p in postings for ids, _, _ in p.forms]
-        if len(lists) > 1:  # a stable sort of sorted runs is a merge
-            hit = sorted_distinct(np.sort(np.concatenate(lists), kind="stable"))
-        else:
-            hit = lists[0] if lists else _NONE
-        parents = self._parent[hit]
-        entries = sorted_distinct(parents)
-        p_bm25 = np.zeros(len(hit), dtype=np.float32)
+        touched = np.concatenate(lists) if len(lists) > 1 else lists[0] if lists else _NONE  # with repeats
         with self._slots_lock:
-            # Where each touched passage sits in `p_bm25`: written for the touched ones only, read
-            # back per form (a gather, not a search).
-            slot = self._passage_slot
-            slot[hit] = np.arange(len(hit), dtype=np.int32)
+            # BM25 per passage, added up in scratch arrays over all passages and entries (written
+            # and read back at the touched ones only, and zeroed again after).
+            p_bm25 = self._passage_bm25
             for p in postings:
                 if len(p.forms) == 1:
                     ids, weights, _ = p.forms[0]
-                    p_bm25[slot[ids]] += weights
+                    p_bm25[ids] += weights
                 elif p.forms:
-                    best = np.zeros(len(hit), dtype=np.float32)
-                    for ids, weights, _ in p.forms:
-                        at = slot[ids]
-                        best[at] = np.maximum(best[at], weights)
-                    p_bm25 += best  # + 0 where no form hit: unchanged
-            if len(entries) == len(hit):  # one passage per entry (alternates, context)
-                bm25 = p_bm25
-            else:  # each entry's best passage, through a scratch array over entries
-                scratch = self._entry_best
-                np.maximum.at(scratch, parents, p_bm25)
-                bm25 = scratch[entries]
-                scratch[entries] = 0
+                    # old + the best form's BM25: each form's sum read before any is written,
+                    # then the largest kept (rounding is monotonic: the same float32 as adding the
+                    # best form's value).
+                    sums = [p_bm25[ids] + weights for ids, weights, _ in p.forms]
+                    for n, (ids, _, _) in enumerate(p.forms):
+                        p_bm25[ids] = sums[n] if n == 0 else np.maximum(p_bm25[ids], sums[n])
+            if self.passages == self.size:  # one passage per entry (alternates, context)
+                entries = self._touched(touched)
+                bm25 = p_bm25[entries]
+            else:  # each entry's best passage
+                parents = self._parent[touched]
+                e_bm25 = self._entry_bm25
+                np.maximum.at(e_bm25, parents, p_bm25[touched])
+                entries = self._touched(parents)
+                bm25 = e_bm25[entries]
+                e_bm25[entries] = 0
+            p_bm25[touched] = 0
         return Hits(self, postings, entries, bm25, importance, total, total_specific)
+
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]]) -> tuple[IntArray, FloatArray]:
+        """See `Hits.add_up`: summed in the scratch array over entries (each part's entries distinct)."""
+        with self._slots_lock:
+            entries = self._touched(np.concatenate([e for e, _ in parts])) if parts else _NONE
+            total = self._entry_bm25
+            for keys, values in parts:
+                total[keys] += values
+            out = total[entries]
+            total[entries] = 0
+        return entries, out
+
+    def _touched(self, keys: IntArray) -> IntArray:
+        """The distinct values of `keys` (entry numbers, with repeats), ascending: sorted when
+        that is cheaper than reading a mark per entry of the corpus, marked and read otherwise."""
+        if len(keys) * max(1.0, math.log2(max(len(keys), 1))) < self.size:
+            return sorted_distinct(np.sort(keys))
+        mark = self._entry_mark
+        mark[keys] = True
+        out = np.flatnonzero(mark).astype(np.int32)
+        mark[out] = False
+        return out
 
     # Spelling help: only for words no entry uses.
 
