@@ -546,28 +546,32 @@ class Index:
         touched = np.concatenate(lists) if len(lists) > 1 else lists[0] if lists else _NONE  # with repeats
         with self._slots_lock:
             # BM25 per passage, added up in scratch arrays over all passages and entries (written
-            # and read back at the touched ones only, and zeroed again after).
+            # and read back at the touched ones only, and zeroed again after). `ufunc.at` and
+            # `take` rather than fancy indexing: the same float32 operations, a third of the time.
             p_bm25 = self._passage_bm25
             for p in postings:
                 if len(p.forms) == 1:
                     ids, weights, _ = p.forms[0]
-                    p_bm25[ids] += weights
+                    np.add.at(p_bm25, ids, weights)  # a form's passages are distinct
                 elif p.forms:
                     # old + the best form's BM25: each form's sum read before any is written,
                     # then the largest kept (rounding is monotonic: the same float32 as adding the
-                    # best form's value).
-                    sums = [p_bm25[ids] + weights for ids, weights, _ in p.forms]
+                    # best form's value; a sum is never below the old value).
+                    sums = [p_bm25.take(ids) + weights for ids, weights, _ in p.forms]
                     for n, (ids, _, _) in enumerate(p.forms):
-                        p_bm25[ids] = sums[n] if n == 0 else np.maximum(p_bm25[ids], sums[n])
+                        if n == 0:
+                            p_bm25[ids] = sums[n]
+                        else:
+                            np.maximum.at(p_bm25, ids, sums[n])
             if self.passages == self.size:  # one passage per entry (alternates, context)
                 entries = self._touched(touched)
-                bm25 = p_bm25[entries]
+                bm25 = p_bm25.take(entries)
             else:  # each entry's best passage
-                parents = self._parent[touched]
+                parents = self._parent.take(touched)
                 e_bm25 = self._entry_bm25
-                np.maximum.at(e_bm25, parents, p_bm25[touched])
+                np.maximum.at(e_bm25, parents, p_bm25.take(touched))
                 entries = self._touched(parents)
-                bm25 = e_bm25[entries]
+                bm25 = e_bm25.take(entries)
                 e_bm25[entries] = 0
             p_bm25[touched] = 0
         return Hits(self, postings, entries, bm25, importance, total, total_specific)
@@ -578,8 +582,8 @@ class Index:
             entries = self._touched(np.concatenate([e for e, _ in parts])) if parts else _NONE
             total = self._entry_bm25
             for keys, values in parts:
-                total[keys] += values
-            out = total[entries]
+                np.add.at(total, keys, values)  # each part's keys are distinct
+            out = total.take(entries)
             total[entries] = 0
         return entries, out
 
