@@ -242,13 +242,21 @@ class Hits:
         counts = hi - lo
         starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
         passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
+        # Per form, which of the passages it holds (one binary search per form); then per concept
+        # its best form's credit and whether any form hit, each one reduction over the forms.
+        forms = [f for p in self._postings for f in p.forms]
+        found = np.empty((len(forms), len(passages)), dtype=bool)
+        for row, (ids, _, _) in enumerate(forms):
+            np.equal(ids.take(ids.searchsorted(passages), mode="clip"), passages, out=found[row])
+        form_credit = found * np.array([c for _, _, c in forms], dtype=np.float32)[:, None]
         credit = np.zeros((k, len(passages)), dtype=np.float32)
         hits = np.zeros((k, len(passages)), dtype=bool)
-        for j, p in enumerate(self._postings):
-            for ids, _, form_credit in p.forms:
-                found = ids.take(ids.searchsorted(passages), mode="clip") == passages
-                hits[j] |= found
-                np.maximum(credit[j], found * form_credit, out=credit[j])
+        if forms:
+            sizes = [len(p.forms) for p in self._postings]
+            some = np.array(sizes) > 0
+            first_form = np.cumsum([0, *sizes[:-1]])[some]
+            credit[some] = np.maximum.reduceat(form_credit, first_form, axis=0)
+            hits[some] = np.logical_or.reduceat(found, first_form, axis=0)
         if not len(entries):
             empty = np.zeros(0, dtype=np.float32)
             return _Detail(entries, hits[:, :0], empty, empty, empty, empty, empty, empty, _NONE)
