@@ -131,6 +131,7 @@ class Engine:
         }
         # Folded texts are needed only for the few candidates of each query: cache, don't store.
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
+        self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
 
     def _fold_texts(self, doc_id: int) -> Texts:
@@ -275,8 +276,13 @@ class Engine:
         answer = self._docs[doc_id].entry.answer
         if window is None or len(answer) <= self.settings.whole_answer_chars:
             return None
-        sentences = [m.group() for m in _SENTENCE.finditer(answer) if m.group().strip()]
+        sentences = self._sentences(doc_id)
         return "".join(sentences[window[0] : window[1]]).strip() or None
+
+    def _split_sentences(self, doc_id: int) -> tuple[str, ...]:
+        """The entry's answer cut into sentences (as the index cuts it into passages)."""
+        answer = self._docs[doc_id].entry.answer
+        return tuple(m.group() for m in _SENTENCE.finditer(answer) if m.group().strip())
 
     def _suggest(self, q: Query, allowed: list[Persona], ranked: list[Match] | None = None) -> list[Suggestion]:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""
