@@ -109,16 +109,18 @@ class Engine:
             self.settings.index,
             index_cache,
             Source([(d.entry.question, d.entry.answer) for d in docs], _RECIPE),
+            self.settings.query.word_cache,
         )
         # Alternate questions pooled into one field per entry (pooling beat the best single one),
         # and the entry's context (who speaks, where, at which point), each a one-passage document.
         self.alternates = Index(lambda: [(fold("。".join(d.entry.alternates)), "") for d in docs], self.tokenizer,
                                 stopwords, self.settings.index, index_cache,
-                                Source([d.entry.alternates for d in docs], _RECIPE))
+                                Source([d.entry.alternates for d in docs], _RECIPE), self.settings.query.word_cache)
         vocabulary = self.vocabulary
         recipe = _RECIPE + repr(sorted(vocabulary.context.items())).encode()
         self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary)], self.tokenizer,
-                             stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe))
+                             stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe),
+                             self.settings.query.word_cache)
         if any(i.loaded_from is None for i in (self.index, self.alternates, self.context)):
             release_build_memory()  # a full collection costs 0.3 s at 100,000 entries: only after a build
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)

@@ -229,8 +229,7 @@ def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
     wanted = bigrams(said)
     if not wanted:
         return [0.0] * len(rows)
-    # Counted by lookups, without building each intersection (the same count, a fifth of the time).
-    return [sum(map(t.bigrams.__contains__, wanted)) / len(wanted) for t in rows]
+    return [len(wanted & t.bigrams) / len(wanted) for t in rows]
 
 
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:

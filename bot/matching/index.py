@@ -25,6 +25,7 @@ import zipfile
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ from rapidfuzz.distance import OSA
 import bot.english
 import bot.text
 from bot.english import term as index_term
-from bot.matching.settings import IndexSettings
+from bot.matching.settings import IndexSettings, QuerySettings
 from bot.text import Tokenizer, has_cjk
 
 FloatArray = npt.NDArray[np.float32]
@@ -334,13 +335,16 @@ class Index:
 
     def __init__(self, docs: Docs | Callable[[], Docs], tokenizer: Tokenizer, stopwords: frozenset[str],
                  settings: IndexSettings | None = None, cache_dir: Path | None = None,
-                 source: Source | None = None) -> None:
+                 source: Source | None = None, word_cache: int | None = None) -> None:
         """`docs`: (folded question, folded answer) per entry, in entry order; or, with `source`,
         a function that makes them, called only when the index is built (see `Source`).
 
         With `cache_dir`, the built arrays are kept there under a hash of everything they are
         made from (the texts, the tokenizer, the stopwords, the settings, this code) and loaded
         instead of rebuilt while that hash holds; a damaged file is rebuilt, never trusted.
+
+        `word_cache`: how many query concepts' weights are kept between queries (settings.yaml
+        `query.word_cache`; each is a function of the concept and this index only).
         """
         if callable(docs) and source is None:
             raise ValueError("documents made on demand need their source")
@@ -367,6 +371,8 @@ class Index:
             if path is not None:
                 _write_arrays(path, arrays)
         self._install(arrays)
+        self._concept_terms = lru_cache(maxsize=QuerySettings.word_cache if word_cache is None else word_cache)(
+            self._terms_of)
 
     def _key(self, docs: Docs | Callable[[], Docs], source: Source | None) -> str:
         digest = hashlib.sha256(_CODE)
@@ -495,6 +501,14 @@ class Index:
 
 
 
+    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[tuple[str, float, np.float32], ...]]:
+        """A concept's weight and specificity, and its forms this index holds: (term, the form's
+        weight, the coverage credit of a hit on it: no more than the term's own rarity)."""
+        weight = self.concept_weight(concept)
+        forms = tuple((f.term, f.weight, np.float32(f.weight * min(self._idf[f.term], weight)))
+                      for f in concept.forms if f.term in self._ids)
+        return weight, self.tokenizer.specificity(concept.text), forms
+
     def _postings(self, concept: Concept, ceiling: float) -> tuple[IntArray, FloatArray, FloatArray]:
         """Passages where any form of the concept occurs, with the best BM25 and coverage credit.
 
@@ -535,19 +549,15 @@ class Index:
         postings: list[_Posting] = []
         imports: list[float] = []
         total = total_specific = 0.0
-        ids_of, weights_of, idf_of = self._ids, self._weights, self._idf
+        ids_of, weights_of = self._ids, self._weights
         for concept in concepts:
-            weight = self.concept_weight(concept)
-            specificity = self.tokenizer.specificity(concept.text)
+            weight, specificity, terms = self._concept_terms(concept)
             total += weight
             total_specific += weight * specificity
             imports.append(weight * specificity)
             # A form's BM25 times its weight (times 1.0 is the list itself, to the bit).
-            forms = tuple(
-                (ids_of[f.term], weights_of[f.term] if f.weight == 1.0 else f.weight * weights_of[f.term],
-                 np.float32(f.weight * min(idf_of[f.term], weight)))
-                for f in concept.forms if f.term in ids_of
-            )
+            forms = tuple((ids_of[term], weights_of[term] if w == 1.0 else w * weights_of[term], credit)
+                          for term, w, credit in terms)
             postings.append(_Posting(forms, np.float32(specificity), concept.entity))
         importance = np.array(imports, dtype=np.float32)
         lists = [ids for p in postings for ids, _, _ in p.forms]
