@@ -261,28 +261,36 @@ class Hits:
         if not len(entries):
             empty = np.zeros(0, dtype=np.float32)
             return _Detail(entries, hits[:, :0], empty, empty, empty, empty, empty, empty, _NONE)
-        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)
-        specific = credit * rarity[:, None]
-        entry_credit = np.maximum.reduceat(credit, starts, axis=1) if k else np.zeros((0, len(entries)), np.float32)
-        entry_specific = entry_credit * rarity[:, None]
-        p_cover, p_specific = np.zeros((2, len(passages)), dtype=np.float32)
-        e_cover, e_specific = np.zeros((2, len(entries)), dtype=np.float32)
-        for j in range(k):  # in the query's order, one float32 addition per concept
-            p_cover += credit[j]
-            p_specific += specific[j]
-            e_cover += entry_credit[j]
-            e_specific += entry_specific[j]
+        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+        size = len(passages)
+        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
+        # Per passage (and per entry: each concept's best passage) the concepts' credits added up in
+        # the query's order: `accumulate` over the concepts is that sequence of float32 additions.
+        if one:
+            blocks = np.concatenate((credit, credit * rarity), axis=1)
+        else:
+            entry_credit = np.maximum.reduceat(credit, starts, axis=1) if k else np.zeros((0, len(entries)), np.float32)
+            blocks = np.concatenate((credit, credit * rarity, entry_credit, entry_credit * rarity), axis=1)
+        sums = np.add.accumulate(blocks, axis=0)[-1] if k else np.zeros(blocks.shape[1], dtype=np.float32)
+        p_cover, p_specific = sums[:size], sums[size : 2 * size]
         p_count = hits.sum(axis=0, dtype=np.float32)  # whole numbers: exact in any order
         topical = np.array([not p.entity for p in self._postings], dtype=bool)
         p_topical = hits[topical].sum(axis=0, dtype=np.float32)
-        cover, count, topical_count, specific_cover = np.maximum.reduceat(
-            np.stack((p_cover, p_count, p_topical, p_specific)), starts, axis=1)
-        # The passage that covers most of the question, to say which part of a long answer
-        # matched: the first of the entry's passages whose coverage is the entry's best.
-        at_best = np.flatnonzero(p_cover == np.repeat(cover, counts))
-        owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
-        best_passage: IntArray = passages[at_best[_groups(owner[at_best])[1]]]
-        concept_hits = np.logical_or.reduceat(hits, starts, axis=1) if k else hits[:, :0]
+        if one:
+            e_cover, e_specific = p_cover.copy(), p_specific.copy()
+            cover, count, topical_count, specific_cover = p_cover, p_count, p_topical, p_specific
+            best_passage: IntArray = passages
+            concept_hits = hits
+        else:
+            e_cover, e_specific = sums[2 * size : 2 * size + len(entries)], sums[2 * size + len(entries) :]
+            cover, count, topical_count, specific_cover = np.maximum.reduceat(
+                np.stack((p_cover, p_count, p_topical, p_specific)), starts, axis=1)
+            # The passage that covers most of the question, to say which part of a long answer
+            # matched: the first of the entry's passages whose coverage is the entry's best.
+            at_best = np.flatnonzero(p_cover == np.repeat(cover, counts))
+            owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
+            best_passage = passages[at_best[_groups(owner[at_best])[1]]]
+            concept_hits = np.logical_or.reduceat(hits, starts, axis=1) if k else hits[:, :0]
         if self.total_weight:
             cover /= np.float32(self.total_weight)
             e_cover /= np.float32(self.total_weight)
