@@ -256,7 +256,7 @@ class Engine:
             p = float(probability[row])
             sure = float(confidence[row])
             given = sure >= self.model.threshold
-            topics = tuple(t for t in doc.entry.topics if t in q.topics)
+            topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
             if given or rank == 0:  # explained only where it can be shown
                 terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
                 why = self.model.contributions(scored.features[row])

@@ -187,7 +187,8 @@ class Hits:
     def focus(self, wanted: IntArray) -> Hits:
         """The same hits with the coverage figures computed for the `wanted` entries only (those
         not touched are left out, so they read as 0 as before)."""
-        entries = sorted_distinct(np.sort(wanted[contains(self.entries, wanted)])).astype(np.int32)
+        entries = sorted_distinct(np.sort(wanted[contains(self.entries, wanted)])).astype(np.int32) \
+            if len(self.entries) else _NONE
         focused = Hits(self._index, self._postings, entries, self.take(self.bm25, entries), self.concept_import,
                        self.total_weight, self._total_specific, self._figures(entries))
         focused._matched = self._matched
@@ -239,6 +240,9 @@ class Hits:
         """
         index = self._index
         k = len(self._postings)
+        if not len(entries):
+            empty = np.zeros(0, dtype=np.float32)
+            return _Detail(entries, np.zeros((k, 0), dtype=bool), empty, empty, empty, empty, empty, empty, _NONE)
         lo, hi = index._first[entries], index._first[entries + 1]
         counts = hi - lo
         starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
@@ -258,9 +262,6 @@ class Hits:
             first_form = np.cumsum([0, *sizes[:-1]])[some]
             credit[some] = np.maximum.reduceat(form_credit, first_form, axis=0)
             hits[some] = np.logical_or.reduceat(found, first_form, axis=0)
-        if not len(entries):
-            empty = np.zeros(0, dtype=np.float32)
-            return _Detail(entries, hits[:, :0], empty, empty, empty, empty, empty, empty, _NONE)
         rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
         size = len(passages)
         one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
