@@ -249,6 +249,7 @@ class Engine:
         probability = self.model.probability(scored.features)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
         order = np.argsort(-probability, kind="stable")
+        parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
         matches = []
         for rank, row in enumerate(order):
             doc_id = int(scored.candidates[row])
@@ -259,7 +260,9 @@ class Engine:
             topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
             if given or rank == 0:  # explained only where it can be shown
                 terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
-                why = self.model.contributions(scored.features[row])
+                if parts is None:
+                    parts = self.model.parts(scored.features)
+                why = self.model.named_parts(parts[row])
                 part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
                 match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
                 matches.append((match, given))

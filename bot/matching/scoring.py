@@ -73,5 +73,13 @@ class Model:
 
     def contributions(self, row: FloatArray) -> dict[str, float]:
         """What each feature added to one candidate's score: the match's `why`."""
-        parts = (self.standardise(row) * self.coef).tolist()  # Python floats, as float(v) gives
-        return {name: round(v, 3) for name, v in zip(self.names, parts, strict=True)}
+        return self.named_parts(self.parts(row))
+
+    def parts(self, x: FloatArray) -> FloatArray:
+        """Each feature's contribution to the score, for one row or every row of `x` at once
+        (element by element: a row's parts are the same either way)."""
+        return np.asarray(self.standardise(x) * self.coef, dtype=np.float64)
+
+    def named_parts(self, parts: FloatArray) -> dict[str, float]:
+        """One row of `parts` as the match's `why`: rounded, by feature name."""
+        return {name: round(v, 3) for name, v in zip(self.names, parts.tolist(), strict=True)}
