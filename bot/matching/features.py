@@ -95,7 +95,7 @@ def first_stage(found: Retrieved) -> tuple[IntArray, npt.NDArray[np.float32]]:
     Only for the entries some field touched (ascending; every other entry scores 0).
     """
     fields = (found.answers, found.alternates, found.context)
-    return found.answers.add_up([(f.entries, f.bm25 / _top(f)) for f in fields])
+    return found.answers.add_up([(f.entries, f.bm25 / _top(f)) for f in fields], all(f.positive for f in fields))
 
 
 def _top(hits: Hits) -> np.float32:

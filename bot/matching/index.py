@@ -132,7 +132,7 @@ class Hits:
 
     def __init__(self, index: Index, postings: list[_Posting], entries: IntArray, bm25: FloatArray,
                  concept_import: FloatArray, total_weight: float, total_specific: float,
-                 detail: _Detail | None = None) -> None:
+                 detail: _Detail | None = None, positive: bool = False) -> None:
         self._index = index
         self._postings = postings
         self.entries = entries  # the entries any concept hit, ascending
@@ -146,6 +146,7 @@ class Hits:
         self.k1 = index.settings.k1  # BM25's saturation: the most one term can score is idf x (k1 + 1)
         self._detail = detail
         self._matched: list[IntArray] | None = None
+        self.positive = positive  # every touched entry's BM25 is positive (see `Index.search`)
 
     @property
     def matched(self) -> list[IntArray]:
@@ -310,10 +311,12 @@ class Hits:
             out[found] = values[slots[found]]
         return out
 
-    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]]) -> tuple[IntArray, FloatArray]:
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]],
+               positive: bool = False) -> tuple[IntArray, FloatArray]:
         """Per-entry values of several fields added up in the order given (float32; an entry a
-        field did not touch adds nothing): every entry any of them touched, ascending, and its sum."""
-        return self._index.add_up(parts)
+        field did not touch adds nothing): every entry any of them touched, ascending, and its sum
+        (`positive`: every value is positive)."""
+        return self._index.add_up(parts, positive)
 
     def take_rows(self, rows: Sequence[FloatArray], wanted: IntArray) -> FloatArray:
         """Several per-entry float32 arrays (aligned with `entries`) for the `wanted` entries at
@@ -559,8 +562,12 @@ class Index:
         imports: list[float] = []
         total = total_specific = 0.0
         ids_of, weights_of = self._ids, self._weights
+        # Every posting's BM25 is positive (idf > 0); with every form's weight positive too, a
+        # touched passage or entry holds a positive sum, so the nonzero slots are the touched ones.
+        positive = True
         for concept in concepts:
             weight, specificity, terms = self._concept_terms(concept)
+            positive = positive and all(w > 0 for _, w, _ in terms)
             total += weight
             total_specific += weight * specificity
             imports.append(weight * specificity)
@@ -591,34 +598,40 @@ class Index:
                         else:
                             np.maximum.at(p_bm25, ids, sums[n])
             if self.passages == self.size:  # one passage per entry (alternates, context)
-                entries = self._touched(touched)
+                entries = self._touched(touched, p_bm25 if positive else None)
                 bm25 = p_bm25.take(entries)
             else:  # each entry's best passage
                 parents = self._parent.take(touched)
                 e_bm25 = self._entry_bm25
                 np.maximum.at(e_bm25, parents, p_bm25.take(touched))
-                entries = self._touched(parents)
+                entries = self._touched(parents, e_bm25 if positive else None)
                 bm25 = e_bm25.take(entries)
                 e_bm25[entries] = 0
             p_bm25[touched] = 0
-        return Hits(self, postings, entries, bm25, importance, total, total_specific)
+        return Hits(self, postings, entries, bm25, importance, total, total_specific, positive=positive)
 
-    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]]) -> tuple[IntArray, FloatArray]:
-        """See `Hits.add_up`: summed in the scratch array over entries (each part's entries distinct)."""
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]],
+               positive: bool = False) -> tuple[IntArray, FloatArray]:
+        """See `Hits.add_up`: summed in the scratch array over entries (each part's entries distinct;
+        `positive`: every value is positive, so the touched slots are the nonzero ones)."""
         with self._slots_lock:
-            entries = self._touched(np.concatenate([e for e, _ in parts])) if parts else _NONE
             total = self._entry_bm25
             for keys, values in parts:
                 np.add.at(total, keys, values)  # each part's keys are distinct
+            entries = self._touched(np.concatenate([e for e, _ in parts]), total if positive else None) \
+                if parts else _NONE
             out = total.take(entries)
             total[entries] = 0
         return entries, out
 
-    def _touched(self, keys: IntArray) -> IntArray:
+    def _touched(self, keys: IntArray, sums: FloatArray | None = None) -> IntArray:
         """The distinct values of `keys` (entry numbers, with repeats), ascending: sorted when
-        that is cheaper than reading a mark per entry of the corpus, marked and read otherwise."""
+        that is cheaper than reading a slot per entry of the corpus; else the nonzero slots of
+        `sums` (a scratch array positive exactly at the keys), or marked and read."""
         if len(keys) * max(1.0, math.log2(max(len(keys), 1))) < self.size:
             return sorted_distinct(np.sort(keys))
+        if sums is not None:
+            return np.flatnonzero(sums[: self.size]).astype(np.int32)
         mark = self._entry_mark
         mark[keys] = True
         out = np.flatnonzero(mark).astype(np.int32)
