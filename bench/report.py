@@ -7,6 +7,7 @@ so the printed table, RESULTS.md and the test all read the same values.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 from collections.abc import Callable
@@ -85,6 +86,37 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         }
     )
     return out
+
+
+def growth(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """p50 growth between consecutive synthetic sizes (and from the smallest to the largest), for
+    ours and bm25s: how much slower a query gets as the corpus grows by `entries` times."""
+    sized = sorted((s for s in results["sizes"] if s["size"] != "real"), key=lambda s: s["entries"])
+
+    def p50(s: dict[str, Any], name: str) -> float | None:
+        value = s["systems"].get(name, {}).get("latency", {}).get("p50_ms")
+        return value if isinstance(value, int | float) and not math.isnan(value) else None
+
+    pairs = list(itertools.pairwise(sized))
+    if len(sized) > 2:
+        pairs.append((sized[0], sized[-1]))
+    return [
+        {
+            "from": a["size"],
+            "to": b["size"],
+            "entries": _ratio(b["entries"], a["entries"]),
+            **{name: _ratio(p50(b, name), p50(a, name)) for name in ("ours", "bm25s")},
+        }
+        for a, b in pairs
+    ]
+
+
+def growth_table(results: dict[str, Any]) -> str:
+    rows = [[f"{g['from']} -> {g['to']}", _fmt(g["entries"], 0), _fmt(g["ours"]), _fmt(g["bm25s"])]
+            for g in results.get("growth") or growth(results)]
+    if not rows:
+        return "(fewer than two synthetic sizes measured)"
+    return _table(["sizes", "entries x", "ours p50 x", "bm25s p50 x"], rows)
 
 
 def _fmt(value: Any, digits: int = 2) -> str:
@@ -291,6 +323,8 @@ def markdown(results: dict[str, Any]) -> str:
                 targets_table(results),
                 "## Latency per query (ms, one query at a time after warm-up)",
                 latency_table(results),
+                "## Growth of p50 with the corpus (later p50 / earlier p50)",
+                growth_table(results),
                 "## Memory (RSS; each size in its own process)",
                 memory_table(results),
                 "## Accuracy on the dev eval (real corpus, score.py's pass rule)",
@@ -344,6 +378,7 @@ def main(argv: list[str] | None = None) -> None:
     for size in results["sizes"]:
         add_ratios(size)
     results["targets"] = targets(results)
+    results["growth"] = growth(results)
     text = markdown(results)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

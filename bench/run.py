@@ -28,6 +28,7 @@ import psutil
 from bench import report, startup
 from bench.accuracy import DEFAULT_EVAL, load_cases
 from bench.synthetic import SentencePool, make_corpus, perturbed_queries, write_personas
+from bench.worker import size_label
 from bot.model import load_personas
 from bot.paths import default_personas_dir
 
@@ -43,8 +44,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         prog="python -m bench.run", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--sizes", help="comma-separated: 'real' and/or entry counts (default real,1000,10000; --quick: real,200)"
+        "--sizes", help="comma-separated: 'real' and/or entry counts, 1M and 300k allowed (default real,1000,10000; "
+        "--quick: real,200); 1M is synthetic, for the latency and memory tables only (see --systems)"
     )
+    parser.add_argument("--systems", help="comma-separated systems each worker measures (default ours,rapidfuzz,bm25s)")
     parser.add_argument("--quick", action="store_true", help="tiny budgets and few queries: a smoke run in seconds")
     parser.add_argument("--personas", type=Path, default=default_personas_dir(), help="real personas directory")
     parser.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="dev eval YAML")
@@ -58,7 +61,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     args.command = shlex.join([".venv/bin/python", "-m", "bench.run", *(sys.argv[1:] if argv is None else argv)])
-    args.sizes = args.sizes or ("real,200" if args.quick else "real,1000,10000")
+    sizes = args.sizes or ("real,200" if args.quick else "real,1000,10000")
+    args.sizes = ",".join(size_label(s) for s in sizes.split(",") if s.strip())
     args.cli_max_size = args.cli_max_size if args.cli_max_size is not None else (0 if args.quick else 10000)
     args.budget = args.budget if args.budget is not None else (0.2 if args.quick else 5.0)
     return args
@@ -83,7 +87,9 @@ def run_worker(size: str, args: argparse.Namespace) -> dict[str, Any]:
     ]
     if args.quick:
         cmd += ["--max-queries", "4"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=3600)
+    if args.systems:
+        cmd += ["--systems", args.systems]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=4 * 3600)
     if proc.returncode != 0:
         raise RuntimeError(f"worker for size {size} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -173,6 +179,7 @@ def collect(args: argparse.Namespace) -> dict[str, Any]:
     print("measuring start-up ...", file=sys.stderr, flush=True)
     results.update(cli_figures(args, batch_queries[0]))
     results["targets"] = report.targets(results)
+    results["growth"] = report.growth(results)
     return results
 
 

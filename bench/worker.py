@@ -22,23 +22,36 @@ from bot.model import Persona, load_personas
 
 REAL = "real"
 PERTURBED_QUERIES = 60
+_UNITS = {"k": 1_000, "m": 1_000_000}
+
+
+def size_label(size: str) -> str:
+    """'real', or a number of entries written out: '1M' -> '1000000', '300k' -> '300000'."""
+    size = size.strip()
+    if size == REAL:
+        return size
+    unit = _UNITS.get(size[-1:].lower())
+    return str(int(float(size[:-1]) * unit)) if unit else str(int(size))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--size", required=True, help="'real' or a number of synthetic entries")
+    parser.add_argument("--size", required=True, help="'real' or a number of synthetic entries (1M, 300k)")
     parser.add_argument("--personas", type=Path, required=True, help="the real personas directory")
     parser.add_argument("--eval", type=Path, default=DEFAULT_EVAL, help="dev eval YAML (queries, accuracy)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: ours,rapidfuzz,bm25s")
     parser.add_argument("--budget", type=float, default=5.0, help="seconds of timed queries per system")
     parser.add_argument("--max-queries", type=int, default=0, help="cap on latency queries (0: all)")
     parser.add_argument("--seed", type=int, default=0)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.size = size_label(args.size)
+    return args
 
 
 def build_corpus(size: str, personas_dir: Path, seed: int) -> tuple[list[Persona], dict[str, Any]]:
     """The real personas (load time measured) or a synthetic corpus recombined from them."""
     real, load_s = timed(lambda: load_personas(personas_dir))
+    size = size_label(size)
     if size == REAL:
         return real, {"load_s": round(load_s, 4)}
     pool = SentencePool.from_personas(real)

@@ -144,7 +144,7 @@ def test_quick_run_writes_a_well_formed_report(tmp_path: Path, fixture_dirs: tup
         assert cli["available"] or cli["reason"]  # "n/a" with a reason, never a crash
     assert {t["met"] for t in results["targets"]} <= {True, False, None}
     text = out.read_text(encoding="utf-8")
-    assert "- Machine: " in text and "## Latency" in text and "## Accuracy" in text
+    assert "- Machine: " in text and "## Latency" in text and "## Accuracy" in text and "## Growth" in text
 
 
 def test_synthetic_corpus_is_valid_and_reproducible(fixture_dirs: tuple[Path, Path]) -> None:
@@ -172,3 +172,23 @@ def test_pass_rule_and_threshold_tuning(fixture_dirs: tuple[Path, Path]) -> None
 def test_percentile_is_nearest_rank() -> None:
     values = [float(v) for v in range(1, 101)]
     assert percentile(values, 50) == 50.0 and percentile(values, 99) == 99.0 and percentile([3.0], 99) == 3.0
+
+
+def test_size_labels_and_growth_factors() -> None:
+    from bench.report import growth
+    from bench.worker import size_label
+
+    assert [size_label(s) for s in ("real", "1M", "300k", "10000", "1.5k")] == [
+        "real", "1000000", "300000", "10000", "1500"]
+
+    def size(label: str, entries: int, ours: float, bm25s: float) -> dict[str, Any]:
+        return {"size": label, "entries": entries,
+                "systems": {"ours": {"latency": {"p50_ms": ours}}, "bm25s": {"latency": {"p50_ms": bm25s}}}}
+
+    results = {"sizes": [size("real", 54, 1.0, 0.1), size("1000", 1000, 0.5, 0.1), size("10000", 10000, 1.0, 0.2),
+                         size("100000", 100000, 4.0, 0.8)]}
+    assert growth(results) == [
+        {"from": "1000", "to": "10000", "entries": 10.0, "ours": 2.0, "bm25s": 2.0},
+        {"from": "10000", "to": "100000", "entries": 10.0, "ours": 4.0, "bm25s": 4.0},
+        {"from": "1000", "to": "100000", "entries": 100.0, "ours": 8.0, "bm25s": 8.0},
+    ]

@@ -117,17 +117,19 @@ class Engine:
             self.settings.index,
             index_cache,
             Source([(d.entry.question, d.entry.answer) for d in docs], _RECIPE),
+            self.settings.query.word_cache,
         )
         # The questions each entry answers (its alternates) pooled into one field per entry
         # (pooling beat the best single one), and the entry's context (who speaks, where, at which
         # point), each a one-passage document.
         self.alternates = Index(lambda: [(fold("。".join(_questions(d.entry))), "") for d in docs], self.tokenizer,
                                 stopwords, self.settings.index, index_cache,
-                                Source([_questions(d.entry) for d in docs], _RECIPE))
+                                Source([_questions(d.entry) for d in docs], _RECIPE), self.settings.query.word_cache)
         vocabulary = self.vocabulary
         recipe = _RECIPE + repr(sorted(vocabulary.context.items())).encode()
         self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary)], self.tokenizer,
-                             stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe))
+                             stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe),
+                             self.settings.query.word_cache)
         if any(i.loaded_from is None for i in (self.index, self.alternates, self.context)):
             release_build_memory()  # a full collection costs 0.3 s at 100,000 entries: only after a build
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)
@@ -140,6 +142,7 @@ class Engine:
         }
         # Folded texts are needed only for the few candidates of each query: cache, don't store.
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
+        self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
 
     def _fold_texts(self, doc_id: int) -> Texts:
@@ -275,6 +278,7 @@ class Engine:
         probability = self.model.probability(scored.features)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
         order = np.argsort(-probability, kind="stable")
+        parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
         matches = []
         for rank, row in enumerate(order):
             doc_id = int(scored.candidates[row])
@@ -282,10 +286,12 @@ class Engine:
             p = float(probability[row])
             sure = float(confidence[row])
             given = sure >= self.model.threshold
-            topics = tuple(t for t in doc.entry.topics if t in q.topics)
+            topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
             if given or rank == 0:  # explained only where it can be shown
                 terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
-                why = self.model.contributions(scored.features[row])
+                if parts is None:
+                    parts = self.model.parts(scored.features)
+                why = self.model.named_parts(parts[row])
                 part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
                 match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
                 matches.append((match, given))
@@ -304,8 +310,13 @@ class Engine:
         answer = self._docs[doc_id].entry.answer
         if window is None or len(answer) <= self.settings.whole_answer_chars:
             return None
-        sentences = [m.group() for m in _SENTENCE.finditer(answer) if m.group().strip()]
+        sentences = self._sentences(doc_id)
         return "".join(sentences[window[0] : window[1]]).strip() or None
+
+    def _split_sentences(self, doc_id: int) -> tuple[str, ...]:
+        """The entry's answer cut into sentences (as the index cuts it into passages)."""
+        answer = self._docs[doc_id].entry.answer
+        return tuple(m.group() for m in _SENTENCE.finditer(answer) if m.group().strip())
 
     def _suggest(self, q: Query, allowed: list[Persona], ranked: list[Match] | None = None) -> list[Suggestion]:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
-from bot.matching.index import Hits, IntArray, contains, sorted_distinct
+from bot.matching.index import Hits, IntArray
 from bot.matching.normalize import Query
 
 FloatMatrix = npt.NDArray[np.float64]
@@ -65,6 +65,12 @@ NAMES: tuple[str, ...] = (
     *(f"{name}_lead" for name in _LEADS),
 )
 
+_COLUMN = {name: i for i, name in enumerate(NAMES)}
+_ANSWER_COVERAGE = [_COLUMN[name] for name in ("passage_coverage", "specific_coverage", "entry_coverage",
+                                                "entry_specific_coverage")]
+_LEAD_FROM = [_COLUMN[name] for name in _LEADS]
+_LEAD_OF = [_COLUMN[f"{name}_lead"] for name in _LEADS]
+
 
 @dataclass(frozen=True)
 class Texts:
@@ -94,14 +100,16 @@ def first_stage(found: Retrieved) -> tuple[IntArray, npt.NDArray[np.float32]]:
     Only for the entries some field touched (ascending; every other entry scores 0).
     """
     fields = (found.answers, found.alternates, found.context)
-    entries = sorted_distinct(np.sort(np.concatenate([f.entries for f in fields])))
-    a, alt, context = (_norm_bm25(f, entries) for f in fields)
-    return entries, np.asarray(a + alt + context, dtype=np.float32)
+    return found.answers.add_up([(f.entries, f.bm25 / _top(f)) for f in fields], all(f.positive for f in fields))
+
+
+def _top(hits: Hits) -> np.float32:
+    """The most BM25 the query could score in this field: its concepts' weights x (k1 + 1)."""
+    return np.float32(max(hits.total_weight, 1e-9) * (hits.k1 + 1))
 
 
 def _norm_bm25(hits: Hits, entries: IntArray) -> npt.NDArray[np.float32]:
-    top = np.float32(max(hits.total_weight, 1e-9) * (hits.k1 + 1))
-    return hits.take(hits.bm25, entries) / top
+    return hits.take(hits.bm25, entries) / _top(hits)
 
 
 def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[int], Texts],
@@ -116,37 +124,37 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x = np.zeros((n, len(NAMES)), dtype=np.float64)
     if not n:
         return x
-    col = {name: i for i, name in enumerate(NAMES)}
-    x[:, col["answer_bm25"]] = _norm_bm25(a, candidates)
-    x[:, col["passage_coverage"]] = a.take(a.passage_coverage, candidates)
-    x[:, col["specific_coverage"]] = a.take(a.specific_coverage, candidates)
-    x[:, col["entry_coverage"]] = a.take(a.entry_coverage, candidates)
-    x[:, col["entry_specific_coverage"]] = a.take(a.entry_specific_coverage, candidates)
+    col = _COLUMN
+    answers = a.take_rows([a.bm25, a.passage_coverage, a.specific_coverage, a.entry_coverage,
+                           a.entry_specific_coverage, a.passage_concepts, a.passage_topical], candidates)
+    x[:, col["answer_bm25"]] = answers[0] / _top(a)
+    x[:, _ANSWER_COVERAGE] = answers[1:5].T
     if len(a.concept_import):
-        found_in = [contains(a.matched[j], candidates) | contains(alt.matched[j], candidates)
-                    for j in range(len(query.concepts))]
-        missing = np.array([np.where(hit, 0.0, a.concept_import[j]) for j, hit in enumerate(found_in)])
+        found_in = a.concepts_in(candidates) | alt.concepts_in(candidates)  # per concept, per candidate
+        missing = np.where(found_in, 0.0, a.concept_import[:, None])
         x[:, col["missing_import"]] = missing.max(axis=0) / max(a.max_weight, 1e-9)
-        unknown = [not len(a.matched[j]) and not len(alt.matched[j]) for j in range(len(query.concepts))]
+        unknown = [not a.known(j) and not alt.known(j) for j in range(len(query.concepts))]
         x[:, col["unknown_share"]] = float(a.concept_import[unknown].sum() / max(a.concept_import.sum(), 1e-9))
         # Names say who, not what: the key word is the most telling one that is not a name.
         topical = np.array([not c.entity for c in query.concepts])
         key = int(np.argmax(np.where(topical, a.concept_import, -1) if topical.any() else a.concept_import))
         x[:, col["key_word_missing"]] = ~found_in[key]
     concepts = max(len(query.concepts), 1)
-    x[:, col["concept_share"]] = a.take(a.passage_concepts, candidates) / concepts
+    x[:, col["concept_share"]] = answers[5] / concepts
     asks_topic = any(not c.entity for c in query.concepts)
-    x[:, col["topical_missing"]] = asks_topic & (a.take(a.passage_topical, candidates) == 0)
-    x[:, col["alternates_bm25"]] = _norm_bm25(alt, candidates)
-    x[:, col["alternates_coverage"]] = alt.take(alt.passage_coverage, candidates)
-    x[:, col["context_coverage"]] = context.take(context.passage_coverage, candidates)
+    x[:, col["topical_missing"]] = asks_topic & (answers[6] == 0)
+    alternates = alt.take_rows([alt.bm25, alt.passage_coverage], candidates)
+    x[:, col["alternates_bm25"]] = alternates[0] / _top(alt)
+    x[:, col["alternates_coverage"]] = alternates[1]
+    x[:, col["context_coverage"]] = context.take_rows([context.passage_coverage], candidates)[0]
     said = query.remainder.strip()
     rows = [texts(int(i)) for i in candidates]
     if said:
-        x[:, col["question_similarity"]] = process.cdist(
-            [said], [t.question for t in rows], scorer=fuzz.partial_ratio, workers=1)[0] / 100
-        x[:, col["answer_literal"]] = process.cdist(
-            [said], [t.answer for t in rows], scorer=fuzz.partial_ratio, workers=1)[0] / 100
+        # The asked question and the answer in one batch (each pair is scored on its own).
+        partial = process.cdist([said], [t.question for t in rows] + [t.answer for t in rows],
+                                scorer=fuzz.partial_ratio, workers=1)[0]
+        x[:, col["question_similarity"]] = partial[:n] / 100
+        x[:, col["answer_literal"]] = partial[n:] / 100
         x[:, col["alternate_similarity"]] = _best_alternate(said, rows)
         x[:, col["char_bigrams"]] = _bigram_share(query.said, rows)
     asked = set(query.topics)
@@ -165,9 +173,24 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
         bare = np.flatnonzero(~np.array(written))
         if len(bare):
             x[bare[:, None], np.array([col[name] for name in columns], dtype=np.intp)] = np.nan
-    for name in _LEADS:
-        x[:, col[f"{name}_lead"]] = _lead(x[:, col[name]])
+    x[:, _LEAD_OF] = _leads(x[:, _LEAD_FROM])
     return x
+
+
+def _leads(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """`_lead` of each column, the columns with two known values or more at once."""
+    unknown = np.isnan(values)
+    known = len(values) - unknown.sum(axis=0)
+    top = np.sort(np.where(unknown, -np.inf, values), axis=0)  # ascending: the best two last
+    out = np.empty_like(values)
+    if len(values) >= 2:
+        first, second = top[-1], top[-2]
+        out[:] = values - np.where(values >= first, second, first)
+    # A column with no known value comes out unknown from the above (as `_lead` has it); one with
+    # a single known value, or a single candidate, takes `_lead`'s own rule.
+    for c in np.flatnonzero((known == 1) | (len(values) == 1)):
+        out[:, c] = _lead(values[:, c])
+    return out
 
 
 def _lead(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -238,7 +261,8 @@ def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:
     """1 where a specific (not everyday) word of the query hit this entry and no other."""
     out = np.zeros(len(candidates), dtype=np.float64)
-    for entries, is_common in zip(hits.matched, common, strict=True):
-        if len(entries) == 1 and not is_common:
-            out[candidates == entries[0]] = 1
+    for j, is_common in enumerate(common):
+        entry = hits.only_entry(j)
+        if entry >= 0 and not is_common:
+            out[candidates == entry] = 1
     return out

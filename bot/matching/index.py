@@ -25,6 +25,7 @@ import zipfile
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,7 +37,7 @@ from rapidfuzz.distance import OSA
 import bot.english
 import bot.text
 from bot.english import term as index_term
-from bot.matching.settings import IndexSettings
+from bot.matching.settings import IndexSettings, QuerySettings
 from bot.matching.sounds import TermSounds, pypinyin_stamp
 from bot.text import Tokenizer, has_cjk
 
@@ -87,16 +88,19 @@ class Concept:
     entity: bool = False  # a person or organisation the experts mention (entities.yaml)
 
 
+# One form of a concept in a field: its passages (ascending), their BM25 (times the form's weight)
+# and the coverage credit of a hit on it (the same for every passage).
+_Form = tuple[IntArray, FloatArray, np.float32]
+
+
 @dataclass(frozen=True)
 class _Posting:
-    """One query concept's postings in a field: passages (ascending), BM25 and coverage credit."""
+    """One query concept's postings in a field, form by form (the forms' lists are never merged:
+    where several forms hit one passage, the concept counts its best BM25 and its best credit)."""
 
-    ids: IntArray
-    weights: FloatArray
-    credit: FloatArray
+    forms: tuple[_Form, ...]
     rarity: np.float32  # the concept's specificity
     entity: bool
-    uniform: bool  # one form: every posting has the same credit
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class _Detail:
     """The per-entry figures only candidates need, aligned with the entries they were computed for."""
 
     entries: IntArray
+    concept_hits: npt.NDArray[np.bool_]  # per concept (rows), per entry: whether it hit the entry
     passage_coverage: FloatArray
     passage_concepts: FloatArray
     passage_topical: FloatArray
@@ -128,7 +133,7 @@ class Hits:
 
     def __init__(self, index: Index, postings: list[_Posting], entries: IntArray, bm25: FloatArray,
                  concept_import: FloatArray, total_weight: float, total_specific: float,
-                 detail: _Detail | None = None) -> None:
+                 detail: _Detail | None = None, positive: bool = False) -> None:
         self._index = index
         self._postings = postings
         self.entries = entries  # the entries any concept hit, ascending
@@ -142,19 +147,50 @@ class Hits:
         self.k1 = index.settings.k1  # BM25's saturation: the most one term can score is idf x (k1 + 1)
         self._detail = detail
         self._matched: list[IntArray] | None = None
+        self.positive = positive  # every touched entry's BM25 is positive (see `Index.search`)
 
     @property
     def matched(self) -> list[IntArray]:
         """Per concept: the entries where it hit, ascending (for explaining why)."""
         if self._matched is None:
             parent = self._index._parent
-            self._matched = [_groups(parent[p.ids])[0] for p in self._postings]
+            self._matched = [
+                _NONE if not p.forms else _groups(parent[p.forms[0][0]])[0] if len(p.forms) == 1
+                else sorted_distinct(np.sort(np.concatenate([parent[ids] for ids, _, _ in p.forms]), kind="stable"))
+                for p in self._postings
+            ]
         return self._matched
+
+    def known(self, concept: int) -> bool:
+        """Whether the concept number `concept` hit any entry of this field."""
+        return any(len(ids) for ids, _, _ in self._postings[concept].forms)
+
+    def only_entry(self, concept: int) -> int:
+        """The entry the concept hit when it hit exactly one, else -1 (lists are sorted by passage and
+        passages by entry, so its first and last postings tell)."""
+        forms = [ids for ids, _, _ in self._postings[concept].forms if len(ids)]
+        if not forms:
+            return -1
+        parent = self._index._parent
+        first, last = parent[min(int(ids[0]) for ids in forms)], parent[max(int(ids[-1]) for ids in forms)]
+        return int(first) if first == last else -1
+
+    def concepts_in(self, wanted: IntArray) -> npt.NDArray[np.bool_]:
+        """Per concept (rows), per `wanted` entry: whether the concept hit it (from the coverage
+        figures: compute them for the wanted entries first, see `focus`)."""
+        detail = self._full()
+        out = np.zeros((len(self._postings), len(wanted)), dtype=bool)
+        if len(detail.entries) and len(wanted):
+            slots = np.minimum(np.searchsorted(detail.entries, wanted), len(detail.entries) - 1)
+            found = detail.entries[slots] == wanted
+            out[:, found] = detail.concept_hits[:, slots[found]]
+        return out
 
     def focus(self, wanted: IntArray) -> Hits:
         """The same hits with the coverage figures computed for the `wanted` entries only (those
         not touched are left out, so they read as 0 as before)."""
-        entries = sorted_distinct(np.sort(wanted[contains(self.entries, wanted)])).astype(np.int32)
+        entries = sorted_distinct(np.sort(wanted[contains(self.entries, wanted)])).astype(np.int32) \
+            if len(self.entries) else _NONE
         focused = Hits(self._index, self._postings, entries, self.take(self.bm25, entries), self.concept_import,
                        self.total_weight, self._total_specific, self._figures(entries))
         focused._matched = self._matched
@@ -197,57 +233,75 @@ class Hits:
         return self._full().best_passage
 
     def _figures(self, entries: IntArray) -> _Detail:
-        """Coverage per passage of `entries` (touched ones, ascending), then each entry's best."""
+        """Coverage per passage of `entries` (touched ones, ascending), then each entry's best.
+
+        Every passage of the entries is looked up in each form's list (a binary search per form);
+        a passage no concept hit scores 0, which is never an entry's best (every entry here was
+        touched, and a hit's credit is positive). Per passage the concepts' credits are added in
+        the query's order in float32, as a pass over every passage adds them.
+        """
         index = self._index
+        k = len(self._postings)
+        if not len(entries):
+            empty = np.zeros(0, dtype=np.float32)
+            return _Detail(entries, np.zeros((k, 0), dtype=bool), empty, empty, empty, empty, empty, empty, _NONE)
         lo, hi = index._first[entries], index._first[entries + 1]
-        picked = []
-        for p in self._postings:
-            # The postings inside the entries' passage ranges: a binary search per entry.
-            start, stop = np.searchsorted(p.ids, lo), np.searchsorted(p.ids, hi)
-            counts = stop - start
-            n = int(counts.sum())
-            if n == len(p.ids):
-                picked.append(np.arange(n))
-            else:
-                offsets = np.repeat(start - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
-                picked.append(np.arange(n) + offsets)
-        chosen = [p.ids[i] for p, i in zip(self._postings, picked, strict=True)]
-        hit = sorted_distinct(np.sort(np.concatenate(chosen))) if chosen else _NONE
-        p_cover, p_count, p_topical, p_specific = np.zeros((4, len(hit)), dtype=np.float32)
-        e_cover = np.zeros(len(entries), dtype=np.float32)
-        e_specific = np.zeros(len(entries), dtype=np.float32)
-        for p, i in zip(self._postings, picked, strict=True):
-            ids, credit = p.ids[i], p.credit[i]
-            slots = np.searchsorted(hit, ids)
-            p_cover[slots] += credit
-            p_specific[slots] += credit * p.rarity
-            p_count[slots] += 1
-            if not p.entity:
-                p_topical[slots] += 1
-            concept_entries, concept_starts = _groups(index._parent[ids])
-            if len(concept_entries):
-                best_credit = credit[concept_starts] if p.uniform else np.maximum.reduceat(credit, concept_starts)
-                entry_slots = np.searchsorted(entries, concept_entries)
-                e_cover[entry_slots] += best_credit
-                e_specific[entry_slots] += best_credit * p.rarity
-        if len(hit):
-            _, starts = _groups(index._parent[hit])
-            cover, count, topical, specific = np.maximum.reduceat(np.stack((p_cover, p_count, p_topical, p_specific)),
-                                                                  starts, axis=1)
+        counts = hi - lo
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+        passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
+        # Per form, which of the passages it holds (one binary search per form); then per concept
+        # its best form's credit and whether any form hit, each one reduction over the forms.
+        forms = [f for p in self._postings for f in p.forms]
+        found = np.empty((len(forms), len(passages)), dtype=bool)
+        for row, (ids, _, _) in enumerate(forms):
+            np.equal(ids.take(ids.searchsorted(passages), mode="clip"), passages, out=found[row])
+        form_credit = found * np.array([c for _, _, c in forms], dtype=np.float32)[:, None]
+        credit = np.zeros((k, len(passages)), dtype=np.float32)
+        hits = np.zeros((k, len(passages)), dtype=bool)
+        if forms:
+            sizes = [len(p.forms) for p in self._postings]
+            some = np.array(sizes) > 0
+            first_form = np.cumsum([0, *sizes[:-1]])[some]
+            credit[some] = np.maximum.reduceat(form_credit, first_form, axis=0)
+            hits[some] = np.logical_or.reduceat(found, first_form, axis=0)
+        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+        size = len(passages)
+        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
+        # Per passage (and per entry: each concept's best passage) the concepts' credits added up in
+        # the query's order: `accumulate` over the concepts is that sequence of float32 additions.
+        if one:
+            blocks = np.concatenate((credit, credit * rarity), axis=1)
+        else:
+            entry_credit = np.maximum.reduceat(credit, starts, axis=1) if k else np.zeros((0, len(entries)), np.float32)
+            blocks = np.concatenate((credit, credit * rarity, entry_credit, entry_credit * rarity), axis=1)
+        sums = np.add.accumulate(blocks, axis=0)[-1] if k else np.zeros(blocks.shape[1], dtype=np.float32)
+        p_cover, p_specific = sums[:size], sums[size : 2 * size]
+        p_count = hits.sum(axis=0, dtype=np.float32)  # whole numbers: exact in any order
+        topical = np.array([not p.entity for p in self._postings], dtype=bool)
+        p_topical = hits[topical].sum(axis=0, dtype=np.float32)
+        if one:
+            e_cover, e_specific = p_cover.copy(), p_specific.copy()
+            cover, count, topical_count, specific_cover = p_cover, p_count, p_topical, p_specific
+            best_passage: IntArray = passages
+            concept_hits = hits
+        else:
+            e_cover, e_specific = sums[2 * size : 2 * size + len(entries)], sums[2 * size + len(entries) :]
+            cover, count, topical_count, specific_cover = np.maximum.reduceat(
+                np.stack((p_cover, p_count, p_topical, p_specific)), starts, axis=1)
             # The passage that covers most of the question, to say which part of a long answer
             # matched: the first of the entry's passages whose coverage is the entry's best.
-            at_best = np.flatnonzero(p_cover == np.repeat(cover, np.diff(np.append(starts, len(hit)))))
-            best_passage: IntArray = hit[at_best[_groups(index._parent[hit[at_best]])[1]]]
-        else:
-            cover, count, topical, specific = np.zeros((4, 0), dtype=np.float32)
-            best_passage = _NONE
+            at_best = np.flatnonzero(p_cover == np.repeat(cover, counts))
+            owner = np.repeat(np.arange(len(entries), dtype=np.int32), counts)
+            best_passage = passages[at_best[_groups(owner[at_best])[1]]]
+            concept_hits = np.logical_or.reduceat(hits, starts, axis=1) if k else hits[:, :0]
         if self.total_weight:
             cover /= np.float32(self.total_weight)
             e_cover /= np.float32(self.total_weight)
         if self._total_specific:
-            specific /= np.float32(self._total_specific)
+            specific_cover /= np.float32(self._total_specific)
             e_specific /= np.float32(self._total_specific)
-        return _Detail(entries, cover, count, topical, e_cover, specific, e_specific, best_passage)
+        return _Detail(entries, concept_hits, cover, count, topical_count, e_cover, specific_cover, e_specific,
+                       best_passage)
 
     def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
         """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
@@ -258,9 +312,31 @@ class Hits:
             out[found] = values[slots[found]]
         return out
 
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]],
+               positive: bool = False) -> tuple[IntArray, FloatArray]:
+        """Per-entry values of several fields added up in the order given (float32; an entry a
+        field did not touch adds nothing): every entry any of them touched, ascending, and its sum
+        (`positive`: every value is positive)."""
+        return self._index.add_up(parts, positive)
+
+    def take_rows(self, rows: Sequence[FloatArray], wanted: IntArray) -> FloatArray:
+        """Several per-entry float32 arrays (aligned with `entries`) for the `wanted` entries at
+        once: one row each, 0 where an entry was not touched (`take`, with one search for all)."""
+        out = np.zeros((len(rows), len(wanted)), dtype=np.float32)
+        if len(self.entries) and len(wanted) and rows:
+            slots = np.minimum(np.searchsorted(self.entries, wanted), len(self.entries) - 1)
+            found = self.entries[slots] == wanted
+            out[:, found] = np.stack(rows)[:, slots[found]]
+        return out
+
     def has(self, concept: int, entry: int) -> bool:
-        """Whether the query's concept number `concept` hit the entry."""
-        return bool(contains(self.matched[concept], np.array([entry], dtype=np.int32))[0])
+        """Whether the query's concept number `concept` hit the entry (a posting in its passages)."""
+        lo, hi = self._index._first[entry], self._index._first[entry + 1]
+        for ids, _, _ in self._postings[concept].forms:
+            at = int(ids.searchsorted(lo))
+            if at < len(ids) and ids[at] < hi:
+                return True
+        return False
 
     def passage_of(self, entry: int) -> int:
         """The entry's best-covering passage (global number), -1 when the query touched none."""
@@ -272,13 +348,16 @@ class Index:
 
     def __init__(self, docs: Docs | Callable[[], Docs], tokenizer: Tokenizer, stopwords: frozenset[str],
                  settings: IndexSettings | None = None, cache_dir: Path | None = None,
-                 source: Source | None = None) -> None:
+                 source: Source | None = None, word_cache: int | None = None) -> None:
         """`docs`: (folded question, folded answer) per entry, in entry order; or, with `source`,
         a function that makes them, called only when the index is built (see `Source`).
 
         With `cache_dir`, the built arrays are kept there under a hash of everything they are
         made from (the texts, the tokenizer, the stopwords, the settings, this code) and loaded
         instead of rebuilt while that hash holds; a damaged file is rebuilt, never trusted.
+
+        `word_cache`: how many query concepts' weights are kept between queries (settings.yaml
+        `query.word_cache`; each is a function of the concept and this index only).
         """
         if callable(docs) and source is None:
             raise ValueError("documents made on demand need their source")
@@ -308,6 +387,8 @@ class Index:
             if path is not None:
                 _write_arrays(path, arrays)
         self._install(arrays)
+        self._concept_terms = lru_cache(maxsize=QuerySettings.word_cache if word_cache is None else word_cache)(
+            self._terms_of)
 
     def _key(self, docs: Docs | Callable[[], Docs], source: Source | None) -> str:
         digest = hashlib.sha256(_CODE)
@@ -385,9 +466,11 @@ class Index:
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
         self._latin = sorted(t for t in self._ids if not has_cjk(t) and len(t) >= 3)
         self._sounds: TermSounds | None = None
-        # Scratch maps from passage and entry numbers to a query's slots (see `search`): allocated
-        # once, so a query writes only the slots it touches; the lock keeps concurrent queries apart.
-        self._passage_slot: IntArray = np.zeros(max(passage, 1), dtype=np.int32)
+        # Scratch arrays over passages and entries (see `search`): allocated once, so a query
+        # writes only the slots it touches; the lock keeps concurrent queries apart.
+        self._passage_bm25: FloatArray = np.zeros(max(passage, 1), dtype=np.float32)
+        self._entry_bm25: FloatArray = np.zeros(max(self.size, 1), dtype=np.float32)
+        self._entry_mark = np.zeros(max(self.size, 1), dtype=bool)
         self._slots_lock = threading.Lock()
 
     def _passage_tokens(self, question: str, answer: str) -> list[list[str]]:
@@ -434,6 +517,14 @@ class Index:
 
 
 
+    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[tuple[str, float, np.float32], ...]]:
+        """A concept's weight and specificity, and its forms this index holds: (term, the form's
+        weight, the coverage credit of a hit on it: no more than the term's own rarity)."""
+        weight = self.concept_weight(concept)
+        forms = tuple((f.term, f.weight, np.float32(f.weight * min(self._idf[f.term], weight)))
+                      for f in concept.forms if f.term in self._ids)
+        return weight, self.tokenizer.specificity(concept.text), forms
+
     def _postings(self, concept: Concept, ceiling: float) -> tuple[IntArray, FloatArray, FloatArray]:
         """Passages where any form of the concept occurs, with the best BM25 and coverage credit.
 
@@ -463,36 +554,93 @@ class Index:
     def search(self, concepts: Sequence[Concept]) -> Hits:
         """BM25 of the passages that share a term with the query, and each entry's best.
 
-        Cost grows with the postings the query's terms touch, not with the corpus: the touched
-        passages are their postings sorted and deduplicated; each concept adds into an array over
-        those passages alone, in the same order and float32 precision as a pass over every passage
-        would, so the figures are the same to the bit. Posting lists are sorted by passage and
-        passages by entry, so grouping by entry is a neighbour comparison (`_groups`). The
-        coverage figures come later, for the candidates only (`Hits.focus`).
+        Cost grows with the postings the query's terms touch: each concept adds its postings'
+        weights into a scratch array over the passages (one gather-add-scatter per form, in the
+        query's order and in float32, as a dense pass over every passage would, so the figures are
+        the same to the bit; a concept with several forms adds its best form's BM25 per passage);
+        each entry's best passage is a maximum into a scratch array over the entries; only the
+        touched slots are read and zeroed again. The coverage figures come later, for the
+        candidates only (`Hits.focus`).
         """
-        importance = np.zeros(len(concepts), dtype=np.float32)
         postings: list[_Posting] = []
+        imports: list[float] = []
         total = total_specific = 0.0
-        for n, concept in enumerate(concepts):
-            weight = self.concept_weight(concept)
-            specificity = self.tokenizer.specificity(concept.text)
+        ids_of, weights_of = self._ids, self._weights
+        # Every posting's BM25 is positive (idf > 0); with every form's weight positive too, a
+        # touched passage or entry holds a positive sum, so the nonzero slots are the touched ones.
+        positive = True
+        for concept in concepts:
+            weight, specificity, terms = self._concept_terms(concept)
+            positive = positive and all(w > 0 for _, w, _ in terms)
             total += weight
             total_specific += weight * specificity
-            importance[n] = weight * specificity
-            ids, weights, credit = self._postings(concept, weight)
-            uniform = sum(f.term in self._ids for f in concept.forms) <= 1
-            postings.append(_Posting(ids, weights, credit, np.float32(specificity), concept.entity, uniform))
-        hit = sorted_distinct(np.sort(np.concatenate([p.ids for p in postings]))) if postings else _NONE
-        entries, starts = _groups(self._parent[hit])
-        p_bm25 = np.zeros(len(hit), dtype=np.float32)
+            imports.append(weight * specificity)
+            # A form's BM25 times its weight (times 1.0 is the list itself, to the bit).
+            forms = tuple((ids_of[term], weights_of[term] if w == 1.0 else w * weights_of[term], credit)
+                          for term, w, credit in terms)
+            postings.append(_Posting(forms, np.float32(specificity), concept.entity))
+        importance = np.array(imports, dtype=np.float32)
+        lists = [ids for p in postings for ids, _, _ in p.forms]
+        touched = np.concatenate(lists) if len(lists) > 1 else lists[0] if lists else _NONE  # with repeats
         with self._slots_lock:
-            # Where each touched passage sits in `p_bm25`: written for the touched ones only, read
-            # back per concept (a gather, not a search).
-            self._passage_slot[hit] = np.arange(len(hit), dtype=np.int32)
+            # BM25 per passage, added up in scratch arrays over all passages and entries (written
+            # and read back at the touched ones only, and zeroed again after). `ufunc.at` and
+            # `take` rather than fancy indexing: the same float32 operations, a third of the time.
+            p_bm25 = self._passage_bm25
             for p in postings:
-                p_bm25[self._passage_slot[p.ids]] += p.weights
-        bm25 = np.maximum.reduceat(p_bm25, starts) if len(hit) else np.zeros(0, dtype=np.float32)
-        return Hits(self, postings, entries, bm25, importance, total, total_specific)
+                if len(p.forms) == 1:
+                    ids, weights, _ = p.forms[0]
+                    np.add.at(p_bm25, ids, weights)  # a form's passages are distinct
+                elif p.forms:
+                    # old + the best form's BM25: each form's sum read before any is written,
+                    # then the largest kept (rounding is monotonic: the same float32 as adding the
+                    # best form's value; a sum is never below the old value).
+                    sums = [p_bm25.take(ids) + weights for ids, weights, _ in p.forms]
+                    for n, (ids, _, _) in enumerate(p.forms):
+                        if n == 0:
+                            p_bm25[ids] = sums[n]
+                        else:
+                            np.maximum.at(p_bm25, ids, sums[n])
+            if self.passages == self.size:  # one passage per entry (alternates, context)
+                entries = self._touched(touched, p_bm25 if positive else None)
+                bm25 = p_bm25.take(entries)
+            else:  # each entry's best passage
+                parents = self._parent.take(touched)
+                e_bm25 = self._entry_bm25
+                np.maximum.at(e_bm25, parents, p_bm25.take(touched))
+                entries = self._touched(parents, e_bm25 if positive else None)
+                bm25 = e_bm25.take(entries)
+                e_bm25[entries] = 0
+            p_bm25[touched] = 0
+        return Hits(self, postings, entries, bm25, importance, total, total_specific, positive=positive)
+
+    def add_up(self, parts: Sequence[tuple[IntArray, FloatArray]],
+               positive: bool = False) -> tuple[IntArray, FloatArray]:
+        """See `Hits.add_up`: summed in the scratch array over entries (each part's entries distinct;
+        `positive`: every value is positive, so the touched slots are the nonzero ones)."""
+        with self._slots_lock:
+            total = self._entry_bm25
+            for keys, values in parts:
+                np.add.at(total, keys, values)  # each part's keys are distinct
+            entries = self._touched(np.concatenate([e for e, _ in parts]), total if positive else None) \
+                if parts else _NONE
+            out = total.take(entries)
+            total[entries] = 0
+        return entries, out
+
+    def _touched(self, keys: IntArray, sums: FloatArray | None = None) -> IntArray:
+        """The distinct values of `keys` (entry numbers, with repeats), ascending: sorted when
+        that is cheaper than reading a slot per entry of the corpus; else the nonzero slots of
+        `sums` (a scratch array positive exactly at the keys), or marked and read."""
+        if len(keys) * max(1.0, math.log2(max(len(keys), 1))) < self.size:
+            return sorted_distinct(np.sort(keys))
+        if sums is not None:
+            return np.flatnonzero(sums[: self.size]).astype(np.int32)
+        mark = self._entry_mark
+        mark[keys] = True
+        out = np.flatnonzero(mark).astype(np.int32)
+        mark[out] = False
+        return out
 
     # Spelling help: only for words no entry uses.
 

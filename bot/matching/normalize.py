@@ -79,6 +79,11 @@ class QueryAnalyzer:
         # Chinese names as they sound, surname kept: 周亚玲 and 安小鹏 are 周亚灵 and 安筱鹏 misspelt.
         self._sounds = [(fold(p.name_simplified), p) for p in personas if len(fold(p.name_simplified)) >= 2
                         and has_cjk(p.name_simplified)]
+        # Index terms that sound like a word: pypinyin reads the word each time, so kept per word.
+        # A word's analysis depends on the word and this analyser only: kept per word too.
+        self._homophones = lru_cache(maxsize=self.settings.word_cache)(lambda word: tuple(index.homophones(word)))
+        self._subwords = lru_cache(maxsize=self.settings.word_cache)(self._known_subwords)
+        self._concept = lru_cache(maxsize=self.settings.word_cache)(self._make_concept)
         self._entities = frozenset(fold(e) for e in vocab.entities)
         self._everyone = tuple(fold(c) for c in vocab.cues.get("everyone", ()))
         self._asks_number = tuple(_phrase_pattern(fold(c)) for c in vocab.cues.get("asks_number", ()))
@@ -113,6 +118,7 @@ class QueryAnalyzer:
             if words and "".join(words) == re.sub(r"[^a-z0-9'.+\-]", "", english):
                 self._translations.setdefault(words, (english, chinese))
         self._longest = max((len(k) for k in self._translations), default=0)
+        self._phrase_starts = frozenset(k[0] for k in self._translations)
 
     def analyse(self, text: str) -> Query:
         folded = fold(text[: self.settings.max_analysed_chars])
@@ -146,7 +152,9 @@ class QueryAnalyzer:
         """Longest alias first (so `沈向洋` is not read as `沈`...), reported in the order the
         question names them (a comparison's sides follow the question)."""
         first: dict[str, tuple[int, Persona]] = {}
-        for _, pattern, persona in self._names:
+        for name, pattern, persona in self._names:
+            if name not in folded:  # the pattern matches the name itself: no need to run it
+                continue
             hit = pattern.search(folded)
             if hit:
                 folded = pattern.sub(lambda m: " " * len(m.group()), folded)  # keep positions
@@ -178,6 +186,9 @@ class QueryAnalyzer:
         last = 0
         i = 0
         while i < len(words):
+            if words[i].group() not in self._phrase_starts:  # no phrase starts with this word
+                i += 1
+                continue
             for n in range(min(self._longest, len(words) - i), 0, -1):
                 span = words[i : i + n]
                 if n > 1 and any(text[a.end() : b.start()].strip() for a, b in pairwise(span)):
@@ -205,31 +216,47 @@ class QueryAnalyzer:
             raw, word = word, index_term(word)
             seen.add(word)
             parts = [word]
-            if word not in self.index and has_cjk(word) and len(word) > 2 and not self.index.homophones(word):
-                # An unknown compound (not a sound-alike of a known word): its known sub-words carry its meaning.
-                subs = [w for w in self.tokenizer.search_words(word)
-                        if w != word and (w in self.index or w in self._groups)]
-                subs = [w for w in subs if w not in self.stopwords]
-                if subs:
-                    parts = [w for w in subs if w not in seen]
-                    seen.update(parts)
+            subs = self._subwords(word)
+            if subs:
+                parts = [w for w in subs if w not in seen]
+                seen.update(parts)
             for part in parts:
-                said = dict.fromkeys(index_term(e) for e in originals.get(part, []))
-                forms = [Form(part)] + [Form(e) for e in said if e != part]
-                if part not in self.index:
-                    fixed = self._spelling(part)
-                    if fixed:
-                        corrections[part] = fixed[0]
-                        forms += [Form(f, self.settings.spelling_weight) for f in fixed]
-                if len(part) == 1 and part in _NUMERALS:
-                    forms += [Form(part + m) for m in _MEASURES if part + m in self.index]
-                for synonym in self._groups.get(part) or self._groups.get(raw, ()):
-                    synonym = index_term(synonym)
-                    if synonym != part and all(f.term != synonym for f in forms):
-                        forms.append(Form(synonym, self.settings.synonym_weight))
-                entity = any(f.term in self._entities for f in forms)
-                concepts.append(Concept(part, tuple(forms), entity))
+                said = tuple(dict.fromkeys(index_term(e) for e in originals.get(part, [])))
+                concept, correction = self._concept(part, raw, said)
+                if correction is not None:
+                    corrections[part] = correction
+                concepts.append(concept)
         return concepts, corrections
+
+    def _known_subwords(self, word: str) -> tuple[str, ...]:
+        """An unknown compound (not a sound-alike of a known word): its known sub-words, which
+        carry its meaning; () for any other word."""
+        if word not in self.index and has_cjk(word) and len(word) > 2 and not self._homophones(word):
+            subs = [w for w in self.tokenizer.search_words(word)
+                    if w != word and (w in self.index or w in self._groups)]
+            return tuple(w for w in subs if w not in self.stopwords)
+        return ()
+
+    def _make_concept(self, part: str, raw: str, said: tuple[str, ...]) -> tuple[Concept, str | None]:
+        """A word's concept (its forms: the English it was said in, spelling repairs, a numeral's
+        measure words, synonyms) and the spelling repair made, if any."""
+        forms = [Form(part)] + [Form(e) for e in said if e != part]
+        correction = None
+        if part not in self.index:
+            fixed = self._spelling(part)
+            if fixed:
+                correction = fixed[0]
+                forms += [Form(f, self.settings.spelling_weight) for f in fixed]
+        if len(part) == 1 and part in _NUMERALS:
+            forms += [Form(part + m) for m in _MEASURES if part + m in self.index]
+        terms = {f.term for f in forms}
+        for synonym in self._groups.get(part) or self._groups.get(raw, ()):
+            synonym = index_term(synonym)
+            if synonym != part and synonym not in terms:
+                forms.append(Form(synonym, self.settings.synonym_weight))
+                terms.add(synonym)
+        entity = any(f.term in self._entities for f in forms)
+        return Concept(part, tuple(forms), entity), correction
 
     def _join_stray_characters(self, words: list[str]) -> list[str]:
         """`算利` arrives as `算`, `利` (jieba knows no such word): in a run of single characters,
@@ -263,11 +290,11 @@ class QueryAnalyzer:
         return out
 
     def _sounds_like_a_word(self, joined: str) -> bool:
-        return joined not in self.index and bool(self.index.homophones(joined))
+        return joined not in self.index and bool(self._homophones(joined))
 
     def _spelling(self, word: str) -> list[str]:
         if has_cjk(word):
-            return self.index.homophones(word) if len(word) >= 2 else []
+            return list(self._homophones(word)) if len(word) >= 2 else []
         near = self.index.latin_near(word)
         return [near] if near else []
 

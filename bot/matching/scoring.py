@@ -50,7 +50,9 @@ class Model:
     def standardise(self, x: FloatArray) -> FloatArray:
         """Centred and scaled; a measure that cannot be taken (NaN: an entry with no alternate
         questions has no alternate similarity) is read as average, so it adds nothing either way."""
-        return np.asarray(np.nan_to_num((x - self.mean) / self.scale, nan=0.0), dtype=np.float64)
+        z = (x - self.mean) / self.scale
+        # nan_to_num only when there is something to replace (its checks cost more than the rest).
+        return np.asarray(z if np.isfinite(z).all() else np.nan_to_num(z, nan=0.0), dtype=np.float64)
 
     def probability(self, x: FloatArray) -> FloatArray:
         """Softmax over the candidates (rows of `x`) and the null option; the null's share is left out."""
@@ -71,5 +73,13 @@ class Model:
 
     def contributions(self, row: FloatArray) -> dict[str, float]:
         """What each feature added to one candidate's score: the match's `why`."""
-        parts = self.standardise(row) * self.coef
-        return {name: round(float(v), 3) for name, v in zip(self.names, parts, strict=True)}
+        return self.named_parts(self.parts(row))
+
+    def parts(self, x: FloatArray) -> FloatArray:
+        """Each feature's contribution to the score, for one row or every row of `x` at once
+        (element by element: a row's parts are the same either way)."""
+        return np.asarray(self.standardise(x) * self.coef, dtype=np.float64)
+
+    def named_parts(self, parts: FloatArray) -> dict[str, float]:
+        """One row of `parts` as the match's `why`: rounded, by feature name."""
+        return {name: round(v, 3) for name, v in zip(self.names, parts.tolist(), strict=True)}

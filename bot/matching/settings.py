@@ -29,6 +29,7 @@ class QuerySettings:
     max_analysed_chars: int = 600
     common_word_frequency: int = 2000
     folded_cache: int = 4096
+    word_cache: int = 4096
 
 
 @dataclass(frozen=True)
