@@ -144,6 +144,7 @@ class Engine:
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
         self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
+        self._last_search: tuple[Query, Retrieved] | None = None  # see `_search`
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
@@ -230,7 +231,7 @@ class Engine:
             # Someone here answered it (the null's share is under the gate), but no one expert's
             # share reaches the gate: several spoke to it ("开源模型怎么看"). Each one's own answer
             # under their name, as for "大家怎么看", rather than picking one or declining.
-            comparison = self._views(q)
+            comparison = self._views(q, ranked)
             firsts = [s.matches[0] for s in comparison.sides if s.matches]
             if firsts:
                 return Answer(query, target, firsts, [], comparison=comparison)
@@ -246,8 +247,7 @@ class Engine:
     def scored(self, q: Query, allowed: list[Persona]) -> Scored:
         """First stage (BM25 over answers and alternates) picks candidates; the features and the
         fitted model score them. `fit` reads the same features, so training sees what serving does."""
-        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
-                          self.context.search(q.concepts))
+        found = self._search(q)
         entries, first = features.first_stage(found)
         if allowed:
             wanted = np.zeros(len(self.personas), dtype=bool)
@@ -269,6 +269,17 @@ class Engine:
                     for c in q.concepts],
         )
         return Scored(pool, x, found)
+
+    def _search(self, q: Query) -> Retrieved:
+        """The three fields' first-stage search for `q`; the last one is kept, since one answer may
+        rank the same question for several experts (views, compare) and the search is the same."""
+        last = self._last_search
+        if last is not None and last[0] is q:
+            return last[1]
+        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
+                          self.context.search(q.concepts))
+        self._last_search = (q, found)
+        return found
 
     def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
         """Candidates best first, each with whether its probability reaches the threshold."""
@@ -348,10 +359,16 @@ class Engine:
         sides = [Side(p, [m for m, sure in self._rank(q, [p]) if sure][:1]) for p in personas]
         return Comparison(q.text, q.topics[0] if q.topics else None, sides)
 
-    def _views(self, q: Query) -> Comparison:
-        """"大家怎么看X": each expert among the open ranking's candidates, asked on their own (as in
-        a comparison), in the ranking's order; those with a confident answer make a side each."""
-        experts = list(dict.fromkeys(m.persona.id for m, _ in self._rank(q, [])))
+    def _views(self, q: Query, ranked: list[tuple[Match, bool]] | None = None) -> Comparison:
+        """"大家怎么看X": each expert among the open ranking's candidates (`ranked`, if already
+        made), asked on their own (as in a comparison), in the ranking's order; those with a
+        confident answer make a side each."""
+        ranked = self._rank(q, []) if ranked is None else ranked
+        mass: dict[str, float] = {}
+        for m, _ in ranked:
+            mass[m.persona.id] = mass.get(m.persona.id, 0.0) + m.probability
+        # An expert the open ranking gives less than a suggestion's worth is noise, not a view.
+        experts = [e for e, p in mass.items() if p >= self.settings.min_suggested_probability]
         sides = []
         for persona_id in experts:
             side = self._compare([self._persona(persona_id)], q).sides[0]
