@@ -215,9 +215,21 @@ def _single_coverage(query: Query, weights: npt.NDArray[np.floating[Any]],
     total = float(weights.sum()) if len(weights) else 0.0
     if total <= 0:
         return [0.0] * len(groups)
-    forms = [tuple(f.term for f in c.forms) or (c.text,) for c in query.concepts]
-    return [max((sum(float(w) for terms, w in zip(forms, weights, strict=True) if any(f in q for f in terms))
-                 for q in group), default=0.0) / total for group in groups]
+    forms = [(tuple(f.term for f in c.forms) or (c.text,), float(w))
+             for c, w in zip(query.concepts, weights, strict=True)]
+    out = []
+    for group in groups:  # plain loops: about 100 short texts a query, where generators cost more than the work
+        best = 0.0
+        for question in group:
+            held = 0.0
+            for terms, w in forms:
+                for term in terms:
+                    if term in question:
+                        held += w
+                        break
+            best = max(best, held)
+        out.append(best / total)
+    return out
 
 
 def _best_of(said: str, groups: Sequence[tuple[str, ...]]) -> npt.NDArray[np.float64]:
