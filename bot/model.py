@@ -21,8 +21,6 @@ import contextlib
 import hashlib
 import logging
 import os
-import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +39,6 @@ MAX_QUESTION_CHARS = 2_000
 MAX_ANSWER_CHARS = 20_000  # the longest real answer is ~1,500 characters
 MAX_LIST_ITEMS = 500  # aliases, keywords
 MAX_PROBLEMS_PER_FILE = 50
-_UNUSED_FOR = 30 * 24 * 3600  # seconds: a parsed copy nobody loaded for this long is pruned
 # Files are parsed with libyaml (yaml.CSafeLoader: PyYAML's wheels include it): the same events, nodes,
 # marks and values as the pure-Python SafeLoader, 5-10x faster. A file libyaml rejects is read again by
 # the pure-Python one, so every error message is what it always was.
@@ -251,23 +248,12 @@ def _references_hold(persona: Persona) -> bool:
 
 def _write_copy(copy: Path, persona: Persona) -> None:
     """Written whole, then renamed; a cache that cannot be written costs only the parse next time."""
-    temp = None
+    from bot.paths import write_cache_file
+
     try:
-        fd, temp = tempfile.mkstemp(dir=copy.parent, prefix=".persona-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(persona.model_dump_json().encode())
-        os.replace(temp, copy)
-        temp = None
-        for old in copy.parent.glob("persona-*.json"):
-            with contextlib.suppress(OSError):
-                if time.time() - old.stat().st_mtime > _UNUSED_FOR:
-                    old.unlink()
+        write_cache_file(copy, lambda out: out.write(persona.model_dump_json().encode()), "persona-*.json")
     except OSError as exc:
         _log.warning("parsed persona copy not written (%s)", exc)
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
 
 
 def _parse_persona(raw: bytes, name: str) -> Persona:

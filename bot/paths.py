@@ -10,9 +10,16 @@ into the package.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
+
+UNUSED_FOR = 30 * 24 * 3600  # seconds: a cache file nobody read for this long is pruned
 
 _PACKAGE = Path(__file__).resolve().parent
 _CHECKOUT = _PACKAGE.parent
@@ -99,3 +106,23 @@ def private_dir(path: Path) -> Path | None:
     if info.st_uid != os.getuid() or info.st_mode & 0o022 or not os.access(path, os.W_OK):
         return None
     return path
+
+
+def write_cache_file(path: Path, write: Callable[[BinaryIO], object], prune: str | None = None) -> None:
+    """Write a cache file whole to a temporary file, then rename it, so a reader sees the old file
+    or the new one, never half; then remove the files beside it matching `prune` that nobody used
+    for a month (each edit of the data leaves one behind). Raises OSError: a caller warns and goes
+    on, since a cache that cannot be written costs only its rebuild."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name.split('-')[0]}-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write(out)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    for old in path.parent.glob(prune) if prune else ():
+        with contextlib.suppress(OSError):
+            if time.time() - old.stat().st_mtime > UNUSED_FOR:
+                old.unlink()

@@ -7,12 +7,10 @@ lower case. Stored quotes are never rewritten.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import marshal
 import math
-import os
 import re
 import sys
 import tempfile
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import opencc
 
-from bot.paths import private_dir, user_cache_dir
+from bot.paths import private_dir, user_cache_dir, write_cache_file
 
 # jieba is imported without pkg_resources (66 ms of every start): its `_compat` uses pkg_resources
 # only to open jieba's own dictionary file, and opens the same file by path when the import fails.
@@ -128,20 +126,12 @@ class _Buckets:
             parts.append(blob)
             offset += len(blob)
         body = b"".join(parts)
-        temp = None
         try:
             head = marshal.dumps((_BUCKETS_FORMAT, cls._stamp(cache), total, zlib.crc32(body), where))
-            fd, temp = tempfile.mkstemp(dir=folder, prefix=".jieba-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as out:
-                out.write(len(head).to_bytes(8, "little") + head + body)
-            os.replace(temp, cache.with_suffix(".buckets"))
-            temp = None
+            blob = len(head).to_bytes(8, "little") + head + body
+            write_cache_file(cache.with_suffix(".buckets"), lambda out: out.write(blob))
         except OSError as exc:
             logging.getLogger(__name__).warning("jieba dictionary copy not written (%s)", exc)
-        finally:
-            if temp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
 
 
 def _load_jieba(tok: jieba.Tokenizer) -> None:

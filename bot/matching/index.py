@@ -18,9 +18,7 @@ import math
 import os
 import re
 import sys
-import tempfile
 import threading
-import time
 import zipfile
 from array import array
 from collections.abc import Callable, Sequence
@@ -39,6 +37,7 @@ import bot.text
 from bot.english import term as index_term
 from bot.matching.settings import IndexSettings, QuerySettings
 from bot.matching.sounds import TermSounds, pypinyin_stamp
+from bot.paths import write_cache_file
 from bot.text import Tokenizer, has_cjk
 
 FloatArray = npt.NDArray[np.float32]
@@ -47,7 +46,6 @@ _Value = TypeVar("_Value", bound=np.generic)
 
 _NONE: IntArray = np.empty(0, dtype=np.int32)
 _log = logging.getLogger(__name__)
-_UNUSED_FOR = 30 * 24 * 3600  # seconds
 _ARRAYS = ("names", "bounds", "postings", "weights", "idf", "parent", "shape")
 # This code and the tokenizer's: a persisted index made by other code is stale.
 _CODE = b"".join(Path(m.__file__).read_bytes() for m in (sys.modules[__name__], bot.text, bot.english) if m.__file__)
@@ -708,19 +706,9 @@ def _write_arrays(path: Path, arrays: dict[str, npt.NDArray[Any]]) -> None:
     """Written whole to a temporary file, then renamed: a reader sees the old file or the new one.
     A directory that cannot be written costs only the warning (the index serves from memory)."""
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".index-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            np.savez(out, allow_pickle=False, **arrays)
-        os.replace(temp, path)
-        # Indexes of corpora nobody loaded for a month go (each edit of the personas leaves one behind).
-        for old in path.parent.glob("index-*.npz"):
-            with contextlib.suppress(OSError):
-                if time.time() - old.stat().st_mtime > _UNUSED_FOR:
-                    old.unlink()
+        write_cache_file(path, lambda out: np.savez(out, allow_pickle=False, **arrays), "index-*.npz")
     except OSError as exc:
         _log.warning("index cache not written (%s): serving from memory", exc)
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(temp)
 
 
 def release_build_memory() -> None:

@@ -26,16 +26,13 @@ import importlib.util
 import json
 import logging
 import os
-import tempfile
-import time
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from bot.paths import private_dir, user_cache_dir
+from bot.paths import private_dir, user_cache_dir, write_cache_file
 
 _FIRST, _LAST = 0x3400, 0x9FFF  # the characters bot.text.has_cjk knows
-_UNUSED_FOR = 30 * 24 * 3600  # seconds
 _CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 _log = logging.getLogger(__name__)
 
@@ -84,23 +81,11 @@ def _read(path: Path) -> object | None:
 def _write(path: Path, content: object, prefix: str) -> None:
     """Whole, then renamed; files of this kind nobody used for a month are removed."""
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
-    temp = None
     try:
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".sounds-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-        os.replace(temp, path)
-        temp = None
-        for old in path.parent.glob(f"{prefix}-*.json"):
-            with contextlib.suppress(OSError):
-                if time.time() - old.stat().st_mtime > _UNUSED_FOR:
-                    old.unlink()
+        write_cache_file(path, lambda out: out.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body),
+                         f"{prefix}-*.json")
     except OSError as exc:
         _log.warning("sound table not written (%s)", exc)
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temp)
 
 
 class CharSounds:
