@@ -155,7 +155,7 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
                                 scorer=fuzz.partial_ratio, workers=1)[0]
         x[:, col["question_similarity"]] = partial[:n] / 100
         x[:, col["answer_literal"]] = partial[n:] / 100
-        x[:, col["alternate_similarity"]] = _best_alternate(said, rows)
+        x[:, col["alternate_similarity"]] = _best_of(said, [t.alternates for t in rows])
         x[:, col["char_bigrams"]] = _bigram_share(query.said, rows)
     asked = set(query.topics)
     x[:, col["topic_hit"]] = [bool(t.topics & asked) for t in rows]
@@ -201,11 +201,6 @@ def _lead(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return values.copy() if len(known) == len(values) else np.where(np.isnan(values), np.nan, 0.0)
     first, second = known[:2]
     return np.asarray(values - np.where(values >= first, second, first), dtype=np.float64)
-
-
-def _best_alternate(said: str, rows: Sequence[Texts]) -> npt.NDArray[np.float64]:
-    """Per candidate, the best ratio with any one of its alternates (one cdist over all of them)."""
-    return _best_of(said, [t.alternates for t in rows])
 
 
 def _single_coverage(query: Query, weights: npt.NDArray[np.floating[Any]],
