@@ -1,4 +1,6 @@
-"""Alternate questions (corpus/alternates.yaml) and comparisons that follow the user's question.
+"""Alternate questions (corpus/alternates.yaml), near misses (corpus/near_misses.yaml: questions
+that share an entry's words but that it does not answer) and comparisons that follow the user's
+question.
 
 Queries here are our own, not eval cases.
 """
@@ -30,15 +32,23 @@ def engine() -> Engine:
     return Engine.load()
 
 
-def _without_alternates(persona: Persona) -> Persona:
-    topics = {t: [e.model_copy(update={"alternates": []}) for e in es] for t, es in persona.topics.items()}
+def _without(persona: Persona, field: str) -> Persona:
+    """The persona with every entry's curated `field` (alternates, near_misses) emptied."""
+    topics = {t: [e.model_copy(update={field: []}) for e in es] for t, es in persona.topics.items()}
     return persona.model_copy(update={"topics": topics})
 
 
-def test_an_alternate_pointing_at_no_entry_is_an_error_with_file_and_line(tmp_path: Path) -> None:
+def _engine_without(field: str) -> Engine:
+    corpus = default_corpus_dir()
+    return Engine([_without(p, field) for p in load_personas(default_personas_dir())],
+                  load_vocabulary(corpus), load_stopwords(corpus))
+
+
+@pytest.mark.parametrize("file", ["alternates.yaml", "near_misses.yaml"])
+def test_a_question_pointing_at_no_entry_is_an_error_with_file_and_line(tmp_path: Path, file: str) -> None:
     corpus = tmp_path / "corpus"
     shutil.copytree(CORPUS, corpus)
-    path = corpus / "alternates.yaml"
+    path = corpus / file
     lines = path.read_text(encoding="utf-8").splitlines()
     lines += ["ding-lei-001-000000:", '  - {q: "一个没有主人的问题", by: test, date: 2026-12-02}']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -71,13 +81,26 @@ def test_alternates_are_copied_into_entries_and_never_quoted(engine: Engine) -> 
 
 def test_an_alternate_makes_a_question_answerable_that_was_not_before(engine: Engine) -> None:
     """喜怒哀乐 is a word neither the answer nor its interviewer used; a blind alternate did."""
-    corpus = default_corpus_dir()
-    bare = Engine([_without_alternates(p) for p in load_personas(default_personas_dir())],
-                  load_vocabulary(corpus), load_stopwords(corpus))
+    bare = _engine_without("alternates")
     query = "机器人会不会有喜怒哀乐"
     assert not bare.answer(query).matches
     top = engine.answer(query).matches[0]
     assert top.persona.display_name == "沈为" and "机器没有感情是当前的假设" in top.entry.answer
+
+
+def test_near_misses_are_copied_into_entries_and_never_quoted(engine: Engine) -> None:
+    entries = [e for p in engine.personas for e in p.entries]
+    assert all(e.near_misses for e in entries)
+    for query in ("360智脑是哪天发布的", "AlphaGo是谁家做的"):
+        for match in engine.answer(query).matches:
+            assert all(q not in match.entry.answer for q in match.entry.near_misses)
+
+
+@pytest.mark.parametrize("query", ["流浪地球里的MOSS配音演员是谁", "黄仁勋哪一年把DGX-1送给了OpenAI"])
+def test_a_question_close_to_a_near_miss_is_declined_where_it_was_quoted(engine: Engine, query: str) -> None:
+    """Both answers mention the thing asked about (流浪地球, the DGX-1 gift) without saying who or when."""
+    assert _engine_without("near_misses").answer(query).matches
+    assert not engine.answer(query).matches
 
 
 def test_compare_answers_each_side_on_the_question_itself(engine: Engine) -> None:
