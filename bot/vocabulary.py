@@ -53,6 +53,9 @@ class Vocabulary:
     context: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # Phrases that ask for a kind of answer, e.g. everyone's view (cues.yaml).
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The people among the entities, and Chinese surnames (surnames.txt): who may be asked for a view.
+    people: tuple[str, ...] = ()
+    surnames: tuple[str, ...] = ()
 
     def topic(self, topic_id: str) -> Topic | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -85,6 +88,15 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value or [])
 
 
+def _read_words(path: Path) -> tuple[str, ...]:
+    """A word list: white-space separated, `#` starts a comment; a missing file is an empty list."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return ()
+    return tuple(w for line in lines for w in line.split("#", 1)[0].split())
+
+
 def load_vocabulary(corpus_dir: Path) -> Vocabulary:
     """Read topics.yaml, glossary.yaml and experts.yaml; a missing file means an empty part."""
     try:
@@ -115,6 +127,8 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
         entities = tuple(name for names in named.values() for name in _strings(names))
         context = {str(k): _strings(v) for k, v in (_read(corpus_dir / "context.yaml") or {}).items()}
         cues = {str(k): _strings(v) for k, v in (_read(corpus_dir / "cues.yaml") or {}).items()}
+        people = _strings(named.get("people"))
+        surnames = _read_words(corpus_dir / "surnames.txt")
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
-    return Vocabulary(topics, glossary, experts, synonyms, entities, context, cues)
+    return Vocabulary(topics, glossary, experts, synonyms, entities, context, cues, people, surnames)

@@ -213,6 +213,11 @@ class Engine:
             expert = q.namesake_of
             note = f"这里的{expert.display_name}是{expert.role}，不是{q.namesake.who}。"
             return Answer(query, target, [], self._suggest(q, allowed), note=note)
+        if q.unknown_holder is not None:
+            # "李彦宏怎么看X": nobody here can give that person's view; who here spoke to X is told.
+            spoke = {m.persona.id: m.persona for m, sure in self._rank(q, []) if sure} if q.concepts else {}
+            return Answer(query, target, [], self._suggest(q, []), covered_by=list(spoke.values()),
+                          note=f"这里没有{q.unknown_holder}的发言记录。")
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None
             return Answer(query, target, [], self._suggest(q, allowed), profile=profile)

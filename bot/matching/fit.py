@@ -72,7 +72,7 @@ def groups(engine: Engine, cases: list[dict[str, Any]]) -> list[Group]:
             questions = [(case["persona"], case["expect_any"], [])]
         for persona, fragments, allowed in questions:
             q = engine.analyzer.analyse(case["query"])
-            if q.namesake is not None or not q.concepts:
+            if q.namesake is not None or q.unknown_holder is not None or not q.concepts:
                 continue  # answered by a rule (namesake note, expert profile), never scored
             scored = engine.scored(q, allowed or list(q.personas))
             wanted = [_squash(f) for f in fragments]

@@ -14,6 +14,7 @@ from functools import lru_cache
 from itertools import pairwise
 
 from bot.english import term as index_term
+from bot.matching.holders import OpinionHolders
 from bot.matching.index import Concept, Form, Index
 from bot.matching.settings import QuerySettings
 from bot.matching.sounds import char_sounds, word_sound
@@ -44,6 +45,7 @@ class Query:
     said: str = ""  # the folded question without names, as typed (before translation)
     everyone: bool = False  # asks what all the experts think (cues.yaml)
     asks_number: bool = False  # asks for a figure or a date (cues.yaml)
+    unknown_holder: str | None = None  # a person, no expert here, whose view is asked (holders.py)
 
 
 @lru_cache(maxsize=8192)
@@ -87,6 +89,8 @@ class QueryAnalyzer:
         self._entities = frozenset(fold(e) for e in vocab.entities)
         self._everyone = tuple(fold(c) for c in vocab.cues.get("everyone", ()))
         self._asks_number = tuple(_phrase_pattern(fold(c)) for c in vocab.cues.get("asks_number", ()))
+        self._holders = OpinionHolders(vocab, list(names), tokenizer, self.settings.common_word_frequency,
+                                       index.__contains__)
         self._namesakes = {
             fold(e.name): e.namesake for e in vocab.experts if e.namesake is not None
         }
@@ -134,8 +138,9 @@ class QueryAnalyzer:
         topics = self._topics(concepts)
         everyone = any(cue in folded for cue in self._everyone)
         asks_number = any(cue.search(folded) for cue in self._asks_number)
+        holder = None if personas else self._holders.unknown(text[: self.settings.max_analysed_chars], folded)
         return Query(text, folded, tuple(personas), tuple(concepts), topics, namesake, namesake_of, rest,
-                     corrections, said.strip(), everyone, asks_number)
+                     corrections, said.strip(), everyone, asks_number, holder)
 
     def names_in(self, text: str) -> list[Persona]:
         """Experts named exactly (any alias, either script) in `text`; no sound-alikes: picking
