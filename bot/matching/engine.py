@@ -9,10 +9,12 @@ with the same probabilities, whether any is quoted; otherwise the user gets sugg
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from rapidfuzz import fuzz, process
 from bot.feedback.declined import Declined
 from bot.matching import features
 from bot.matching.features import Retrieved, Texts
-from bot.matching.index import Index, IntArray, Source, release_build_memory
+from bot.matching.index import FloatArray, Index, IntArray, Source, contains, release_build_memory, sorted_distinct
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
 from bot.matching.scoring import Model
@@ -48,6 +50,22 @@ class Scored:
     candidates: IntArray
     features: npt.NDArray[np.float64]
     found: Retrieved
+
+
+@dataclass
+class _Asked:
+    """One query's work, shared by every pool of candidates it is ranked over (the open ranking,
+    each expert's own in a comparison or the views reply): the search, the first stage, and each
+    candidate's own feature row (`features.own`), computed once, for whichever pool needs it first."""
+
+    query: Query
+    found: Retrieved  # the three fields' search (coverage figures not yet computed)
+    entries: IntArray  # the first stage: every entry a field touched, ascending
+    first: FloatArray  # and its score
+    common: list[bool]  # per concept: an everyday word
+    done: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int32))  # entries with rows, ascending
+    rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, len(features.NAMES))))
+    focused: Retrieved | None = None  # `found` with the coverage figures of the `done` entries
 
 
 @dataclass(frozen=True)
@@ -144,7 +162,7 @@ class Engine:
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
         self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
-        self._last_search: tuple[Query, Retrieved] | None = None  # see `_search`
+        self._last: _Asked | None = None  # see `_asked`
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
@@ -247,8 +265,36 @@ class Engine:
     def scored(self, q: Query, allowed: list[Persona]) -> Scored:
         """First stage (BM25 over answers and alternates) picks candidates; the features and the
         fitted model score them. `fit` reads the same features, so training sees what serving does."""
-        found = self._search(q)
+        return self._scored(q, [allowed])[0]
+
+    def _scored(self, q: Query, groups: Sequence[list[Persona]]) -> list[Scored]:
+        """`scored` for several restrictions of one query at once: the candidates' own feature rows
+        are computed in one batch (those of an earlier call for `q` are kept), and only the leads,
+        which compare a candidate with the rest of its pool, per pool."""
+        asked = self._asked(q)
+        pools = [self._pool(asked, allowed) for allowed in groups]
+        self._compute(asked, np.concatenate(pools))
+        assert asked.focused is not None
+        return [Scored(pool, features.with_leads(asked.rows[np.searchsorted(asked.done, pool)]), asked.focused)
+                for pool in pools]
+
+    def _asked(self, q: Query) -> _Asked:
+        """The shared work for `q`: the last query's is kept, since one answer may rank the same
+        question for several experts (views, compare) over the same search."""
+        last = self._last
+        if last is not None and last.query is q:
+            return last
+        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
+                          self.context.search(q.concepts))
         entries, first = features.first_stage(found)
+        common = [self.tokenizer.is_common(c.text, self.settings.query.common_word_frequency) for c in q.concepts]
+        self._last = asked = _Asked(q, found, entries, first, common)
+        return asked
+
+    def _pool(self, asked: _Asked, allowed: list[Persona]) -> IntArray:
+        """The candidates: the best `settings.candidates` entries of the allowed experts by the
+        first stage, best first."""
+        entries, first = asked.entries, asked.first
         if allowed:
             wanted = np.zeros(len(self.personas), dtype=bool)
             wanted[[self._persona_position[p.id] for p in allowed]] = True
@@ -258,28 +304,25 @@ class Engine:
         if len(hit) > self.settings.candidates:
             best = np.argpartition(-first, self.settings.candidates - 1)[: self.settings.candidates]
             hit, first = hit[best], first[best]
-        pool: IntArray = hit[np.argsort(-first, kind="stable")].astype(np.int32)
-        # The coverage figures are computed for the candidates' passages only (two-phase search).
-        found = Retrieved(found.answers.focus(pool), found.alternates.focus(pool), found.context.focus(pool))
-        named = {p.id for p in q.personas}
-        x = features.build(
-            q, pool, found, self._texts,
-            named=[self._docs[int(i)].persona.id in named for i in pool],
-            common=[self.tokenizer.is_common(c.text, self.settings.query.common_word_frequency)
-                    for c in q.concepts],
-        )
-        return Scored(pool, x, found)
+        return hit[np.argsort(-first, kind="stable")].astype(np.int32)
 
-    def _search(self, q: Query) -> Retrieved:
-        """The three fields' first-stage search for `q`; the last one is kept, since one answer may
-        rank the same question for several experts (views, compare) and the search is the same."""
-        last = self._last_search
-        if last is not None and last[0] is q:
-            return last[1]
-        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
-                          self.context.search(q.concepts))
-        self._last_search = (q, found)
-        return found
+    def _compute(self, asked: _Asked, wanted: IntArray) -> None:
+        """The own feature rows of the `wanted` entries not yet computed for this query. The
+        coverage figures are computed for the candidates' passages only (two-phase search), each
+        entry's from its own passages: the same for any set of candidates it is computed among."""
+        new = wanted[~contains(asked.done, wanted)]
+        if not len(new) and asked.focused is not None:
+            return
+        new = sorted_distinct(np.sort(new))
+        done = np.concatenate((asked.done, new))
+        order = np.argsort(done, kind="stable")
+        done = done[order]
+        found = asked.found
+        focused = Retrieved(found.answers.focus(done), found.alternates.focus(done), found.context.focus(done))
+        named = {p.id for p in asked.query.personas}
+        rows = features.own(asked.query, new, focused, self._texts,
+                            named=[self._docs[int(i)].persona.id in named for i in new], common=asked.common)
+        asked.done, asked.rows, asked.focused = done, np.concatenate((asked.rows, rows))[order], focused
 
     def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
         """Candidates best first, each with whether its probability reaches the threshold."""
@@ -292,23 +335,43 @@ class Engine:
         parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
         matches = []
         for rank, row in enumerate(order):
-            doc_id = int(scored.candidates[row])
-            doc = self._docs[doc_id]
-            p = float(probability[row])
             sure = float(confidence[row])
             given = sure >= self.model.threshold
-            topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
             if given or rank == 0:  # explained only where it can be shown
-                terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
                 if parts is None:
                     parts = self.model.parts(scored.features)
-                why = self.model.named_parts(parts[row])
-                part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
-                match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
-                matches.append((match, given))
+                matches.append((self._match(q, scored, int(row), float(probability[row]), sure, parts[row]), given))
             else:
-                matches.append((Match(doc.persona, doc.entry, round(100 * sure, 1), (), topics, p), given))
+                matches.append((self._match(q, scored, int(row), float(probability[row]), sure), given))
         return matches
+
+    def _first_sure(self, q: Query, scored: Scored) -> Match | None:
+        """The first of `_rank`'s matches whose probability reaches the threshold (the side of a
+        comparison), without making the others."""
+        if not len(scored.candidates):
+            return None
+        probability = self.model.probability(scored.features)
+        confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
+        for row in np.argsort(-probability, kind="stable"):
+            sure = float(confidence[row])
+            if sure >= self.model.threshold:
+                part = self.model.parts(scored.features[row])  # element by element: as `_rank`'s row
+                return self._match(q, scored, int(row), float(probability[row]), sure, part)
+        return None
+
+    def _match(self, q: Query, scored: Scored, row: int, probability: float, sure: float,
+               parts: npt.NDArray[np.float64] | None = None) -> Match:
+        """Candidate `row` of `scored` as a match; explained (terms, feature parts, the part of the
+        answer that matched) when its feature contributions `parts` are given."""
+        doc_id = int(scored.candidates[row])
+        doc = self._docs[doc_id]
+        topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
+        if parts is None:
+            return Match(doc.persona, doc.entry, round(100 * sure, 1), (), topics, probability)
+        terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
+        part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
+        return Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, probability,
+                     self.model.named_parts(parts), part)
 
     def candidate(self, doc_id: int) -> tuple[Persona, Entry]:
         """The expert and entry behind a candidate number of `scored`."""
@@ -356,8 +419,16 @@ class Engine:
         return self._compare([pa, pb], replace(q, personas=named))
 
     def _compare(self, personas: list[Persona], q: Query) -> Comparison:
-        sides = [Side(p, [m for m, sure in self._rank(q, [p]) if sure][:1]) for p in personas]
-        return Comparison(q.text, q.topics[0] if q.topics else None, sides)
+        return Comparison(q.text, q.topics[0] if q.topics else None, list(self._sides(q, personas)))
+
+    def _sides(self, q: Query, personas: Sequence[Persona]) -> Iterator[Side]:
+        """Each expert's side, in order: their own first confident answer, if any. Experts are
+        scored `max_views` at a time (their candidates' features in one batch), as far as read."""
+        for start in range(0, len(personas), self.settings.max_views):
+            group = personas[start : start + self.settings.max_views]
+            for persona, scored in zip(group, self._scored(q, [[p] for p in group]), strict=True):
+                first = self._first_sure(q, scored)
+                yield Side(persona, [first] if first is not None else [])
 
     def _views(self, q: Query, ranked: list[tuple[Match, bool]] | None = None) -> Comparison:
         """"大家怎么看X": each expert among the open ranking's candidates (`ranked`, if already
@@ -368,14 +439,8 @@ class Engine:
         for m, _ in ranked:
             mass[m.persona.id] = mass.get(m.persona.id, 0.0) + m.probability
         # An expert the open ranking gives less than a suggestion's worth is noise, not a view.
-        experts = [e for e, p in mass.items() if p >= self.settings.min_suggested_probability]
-        sides = []
-        for persona_id in experts:
-            side = self._compare([self._persona(persona_id)], q).sides[0]
-            if side.matches:
-                sides.append(side)
-            if len(sides) == self.settings.max_views:
-                break
+        experts = [self._persona(e) for e, p in mass.items() if p >= self.settings.min_suggested_probability]
+        sides = list(itertools.islice((s for s in self._sides(q, experts) if s.matches), self.settings.max_views))
         return Comparison(q.text, q.topics[0] if q.topics else None, sides)
 
     # Browsing

@@ -119,6 +119,22 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     `named[i]`: the query names candidate i's expert. `common[j]`: concept j is an everyday word
     (so a hit on it alone does not single an entry out).
     """
+    return with_leads(own(query, candidates, found, texts, named, common))
+
+
+def with_leads(x: FloatMatrix) -> FloatMatrix:
+    """Rows of `own` (one per candidate of a pool) with their lead columns filled in, in place:
+    the leads are the only columns that depend on which other candidates are in the pool."""
+    if len(x):
+        x[:, _LEAD_OF] = _leads(x[:, _LEAD_FROM])
+    return x
+
+
+def own(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[int], Texts],
+        named: Sequence[bool], common: Sequence[bool]) -> FloatMatrix:
+    """Every column but the leads (left 0): each row depends on its own entry and the query only,
+    never on the other candidates, so one query's rows can be computed once and shared by pools
+    (an expert's own candidates in a comparison). `found` must cover the candidates (`focus`)."""
     a, alt, context = found.answers, found.alternates, found.context
     n = len(candidates)
     x = np.zeros((n, len(NAMES)), dtype=np.float64)
@@ -173,7 +189,6 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
         bare = np.flatnonzero(~np.array(written))
         if len(bare):
             x[bare[:, None], np.array([col[name] for name in columns], dtype=np.intp)] = np.nan
-    x[:, _LEAD_OF] = _leads(x[:, _LEAD_FROM])
     return x
 
 
