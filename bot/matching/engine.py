@@ -120,6 +120,8 @@ class Engine:
         self.settings = settings or Settings.load()
         self._persona_position = {p.id: i for i, p in enumerate(self.personas)}
         self._persona_of = np.array([self._persona_position[d.persona.id] for d in self._docs], dtype=np.int32)
+        # An expert's entries are consecutive (docs are in expert order): where each expert's start.
+        self._expert_start = np.searchsorted(self._persona_of, np.arange(len(self.personas) + 1)).astype(np.int32)
         terms = [w for t in self.vocabulary.topics for w in (*t.keywords, *(s for g in t.synonyms for s in g))]
         terms += list(self.vocabulary.glossary.values())
         terms += [w for group in self.vocabulary.synonyms for w in group]
@@ -295,10 +297,11 @@ class Engine:
         """The candidates: the best `settings.candidates` entries of the allowed experts by the
         first stage, best first."""
         entries, first = asked.entries, asked.first
-        if allowed:
-            wanted = np.zeros(len(self.personas), dtype=bool)
-            wanted[[self._persona_position[p.id] for p in allowed]] = True
-            first = np.where(wanted[self._persona_of[entries]], first, 0)
+        if allowed:  # each allowed expert's entries are one run of the ascending entries
+            experts = sorted({self._persona_position[p.id] for p in allowed})
+            cuts = entries.searchsorted(self._expert_start[[e + side for e in experts for side in (0, 1)]])
+            keep = np.concatenate([np.arange(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)])
+            entries, first = entries.take(keep), first.take(keep)
         positive = first > 0
         hit, first = entries[positive], first[positive]
         if len(hit) > self.settings.candidates:
