@@ -85,6 +85,15 @@ class Concept:
     forms: tuple[Form, ...]
     entity: bool = False  # a person or organisation the experts mention (entities.yaml)
 
+    def __hash__(self) -> int:
+        """The dataclass's own hash (of the fields, in order), computed once: a concept is looked
+        up in each index's word cache for every query that has it."""
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.text, self.forms, self.entity))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 # One form of a concept in a field: its passages (ascending), their BM25 (times the form's weight)
 # and the coverage credit of a hit on it (the same for every passage).
@@ -515,13 +524,17 @@ class Index:
 
 
 
-    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[tuple[str, float, np.float32], ...]]:
-        """A concept's weight and specificity, and its forms this index holds: (term, the form's
-        weight, the coverage credit of a hit on it: no more than the term's own rarity)."""
+    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[_Form, ...], tuple[float, ...] | None, bool]:
+        """A concept's weight and specificity; its forms this index holds (passages, BM25, the
+        coverage credit of a hit on it: no more than the term's own rarity); the forms' weights,
+        None when all are 1 (their BM25 is then the lists themselves: a weighted copy is made per
+        query, not kept); and whether every form's weight is positive."""
         weight = self.concept_weight(concept)
-        forms = tuple((f.term, f.weight, np.float32(f.weight * min(self._idf[f.term], weight)))
-                      for f in concept.forms if f.term in self._ids)
-        return weight, self.tokenizer.specificity(concept.text), forms
+        held = [f for f in concept.forms if f.term in self._ids]
+        forms = tuple((self._ids[f.term], self._weights[f.term], np.float32(f.weight * min(self._idf[f.term], weight)))
+                      for f in held)
+        scales = None if all(f.weight == 1.0 for f in held) else tuple(f.weight for f in held)
+        return weight, self.tokenizer.specificity(concept.text), forms, scales, all(f.weight > 0 for f in held)
 
     def _postings(self, concept: Concept, ceiling: float) -> tuple[IntArray, FloatArray, FloatArray]:
         """Passages where any form of the concept occurs, with the best BM25 and coverage credit.
@@ -563,19 +576,18 @@ class Index:
         postings: list[_Posting] = []
         imports: list[float] = []
         total = total_specific = 0.0
-        ids_of, weights_of = self._ids, self._weights
         # Every posting's BM25 is positive (idf > 0); with every form's weight positive too, a
         # touched passage or entry holds a positive sum, so the nonzero slots are the touched ones.
         positive = True
         for concept in concepts:
-            weight, specificity, terms = self._concept_terms(concept)
-            positive = positive and all(w > 0 for _, w, _ in terms)
+            weight, specificity, forms, scales, positive_forms = self._concept_terms(concept)
+            if scales is not None:  # a form's BM25 times its weight (times 1.0 is the list itself, to the bit)
+                forms = tuple((ids, weights if w == 1.0 else w * weights, credit)
+                              for (ids, weights, credit), w in zip(forms, scales, strict=True))
+            positive = positive and positive_forms
             total += weight
             total_specific += weight * specificity
             imports.append(weight * specificity)
-            # A form's BM25 times its weight (times 1.0 is the list itself, to the bit).
-            forms = tuple((ids_of[term], weights_of[term] if w == 1.0 else w * weights_of[term], credit)
-                          for term, w, credit in terms)
             postings.append(_Posting(forms, np.float32(specificity), concept.entity))
         importance = np.array(imports, dtype=np.float32)
         lists = [ids for p in postings for ids, _, _ in p.forms]
