@@ -332,7 +332,8 @@ class Engine:
         scored = self.scored(q, allowed)
         if not len(scored.candidates):
             return []
-        probability = self.model.probability(scored.features)
+        z = self.model.standardise(scored.features)
+        probability = self.model.probability_of(z)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
         order = np.argsort(-probability, kind="stable")
         parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
@@ -342,7 +343,7 @@ class Engine:
             given = sure >= self.model.threshold
             if given or rank == 0:  # explained only where it can be shown
                 if parts is None:
-                    parts = self.model.parts(scored.features)
+                    parts = self.model.parts_of(z)
                 matches.append((self._match(q, scored, int(row), float(probability[row]), sure, parts[row]), given))
             else:
                 matches.append((self._match(q, scored, int(row), float(probability[row]), sure), given))
@@ -353,12 +354,13 @@ class Engine:
         comparison), without making the others."""
         if not len(scored.candidates):
             return None
-        probability = self.model.probability(scored.features)
+        z = self.model.standardise(scored.features)
+        probability = self.model.probability_of(z)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
         for row in np.argsort(-probability, kind="stable"):
             sure = float(confidence[row])
             if sure >= self.model.threshold:
-                part = self.model.parts(scored.features[row])  # element by element: as `_rank`'s row
+                part = self.model.parts_of(z[row])  # element by element: as `_rank`'s row
                 return self._match(q, scored, int(row), float(probability[row]), sure, part)
         return None
 
