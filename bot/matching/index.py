@@ -591,7 +591,8 @@ class Index:
             postings.append(_Posting(forms, np.float32(specificity), concept.entity))
         importance = np.array(imports, dtype=np.float32)
         lists = [ids for p in postings for ids, _, _ in p.forms]
-        touched = np.concatenate(lists) if len(lists) > 1 else lists[0] if lists else _NONE  # with repeats
+        # With repeats; as native indices (numpy converts int32 ones at every gather and scatter).
+        touched = np.concatenate(lists, dtype=np.intp) if lists else _NONE.astype(np.intp)
         with self._slots_lock:
             # BM25 per passage, added up in scratch arrays over all passages and entries (written
             # and read back at the touched ones only, and zeroed again after). `ufunc.at` and
@@ -638,12 +639,12 @@ class Index:
             total[entries] = 0
         return entries, out
 
-    def _touched(self, keys: IntArray, sums: FloatArray | None = None) -> IntArray:
+    def _touched(self, keys: npt.NDArray[np.integer[Any]], sums: FloatArray | None = None) -> IntArray:
         """The distinct values of `keys` (entry numbers, with repeats), ascending: sorted when
         that is cheaper than reading a slot per entry of the corpus; else the nonzero slots of
         `sums` (a scratch array positive exactly at the keys), or marked and read."""
         if len(keys) * max(1.0, math.log2(max(len(keys), 1))) < self.size:
-            return sorted_distinct(np.sort(keys))
+            return sorted_distinct(np.sort(keys)).astype(np.int32, copy=False)
         if sums is not None:
             return np.flatnonzero(sums[: self.size]).astype(np.int32)
         mark = self._entry_mark
