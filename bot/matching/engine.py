@@ -13,7 +13,7 @@ import itertools
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -66,6 +66,18 @@ class _Asked:
     done: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int32))  # entries with rows, ascending
     rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, len(features.NAMES))))
     focused: Retrieved | None = None  # `found` with the coverage figures of the `done` entries
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """A pool's candidates as the model ranks them (`Engine._ranking`); rows are those of `scored`."""
+
+    scored: Scored
+    z: npt.NDArray[np.float64]  # the standardised features
+    probability: npt.NDArray[np.float64]
+    confidence: npt.NDArray[np.float64]  # the gate's (`Model.confidence`)
+    given: npt.NDArray[np.bool_]  # confidence reaches the threshold
+    order: npt.NDArray[np.intp]  # rows, most probable first (ties in candidate order)
 
 
 @dataclass(frozen=True)
@@ -243,25 +255,28 @@ class Engine:
             comparison = self._compare(list(q.personas), q) if q.personas else self._views(q)
             firsts = [s.matches[0] for s in comparison.sides if s.matches]
             return Answer(query, target, firsts, [] if firsts else self._suggest(q, allowed), comparison=comparison)
-        ranked = self._rank(q, allowed)
-        confident = [m for m, sure in ranked if sure][:k]
-        if confident:
-            return Answer(query, target, confident)
-        if not allowed and sum(m.probability for m, _ in ranked) >= self.model.threshold:
+        # `_rank`'s matches, each made only where it is shown.
+        ranking = self._ranking(self.scored(q, allowed))
+        shown = [rank for rank, row in enumerate(ranking.order) if ranking.given[row]][:k]
+        if shown:
+            return Answer(query, target, [self._ranked(q, ranking, rank) for rank in shown])
+        if not allowed and sum(ranking.probability[ranking.order].tolist()) >= self.model.threshold:
             # Someone here answered it (the null's share is under the gate), but no one expert's
             # share reaches the gate: several spoke to it ("开源模型怎么看"). Each one's own answer
             # under their name, as for "大家怎么看", rather than picking one or declining.
-            comparison = self._views(q, ranked)
+            comparison = self._views(q, ranking)
             firsts = [s.matches[0] for s in comparison.sides if s.matches]
             if firsts:
                 return Answer(query, target, firsts, [], comparison=comparison)
         covered_by: list[Persona] = []
         if allowed:
-            elsewhere = [m for m, sure in self._rank(q, []) if sure]
+            everyone = self._ranking(self.scored(q, []))
+            elsewhere = [self._experts(everyone)[row] for row in everyone.order if everyone.given[row]]
             asked = {p.id for p in allowed}
-            others = {m.persona.id: m.persona for m in elsewhere if m.persona.id not in asked}
+            others = {p.id: p for p in elsewhere if p.id not in asked}
             covered_by = list(others.values())
-        near = [m for m, _ in ranked]
+        near = (self._match(q, ranking.scored, int(row), float(ranking.probability[row]),
+                            float(ranking.confidence[row])) for row in ranking.order)  # made as far as read
         return Answer(query, target, [], self._suggest(q, allowed, near), covered_by=covered_by)
 
     def scored(self, q: Query, allowed: list[Persona]) -> Scored:
@@ -328,41 +343,39 @@ class Engine:
         asked.done, asked.rows, asked.focused = done, np.concatenate((asked.rows, rows))[order], focused
 
     def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
-        """Candidates best first, each with whether its probability reaches the threshold."""
-        scored = self.scored(q, allowed)
-        if not len(scored.candidates):
-            return []
+        """Candidates best first, each with whether its probability reaches the threshold (every
+        match made; `answer` makes only those it shows, from `_ranking`)."""
+        ranking = self._ranking(self.scored(q, allowed))
+        return [(self._ranked(q, ranking, rank), bool(ranking.given[row])) for rank, row in enumerate(ranking.order)]
+
+    def _ranking(self, scored: Scored) -> _Ranking:
+        """The model's probabilities and the gate's confidence for `scored`, and their order."""
         z = self.model.standardise(scored.features)
         probability = self.model.probability_of(z)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
-        order = np.argsort(-probability, kind="stable")
-        parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
-        matches = []
-        for rank, row in enumerate(order):
-            sure = float(confidence[row])
-            given = sure >= self.model.threshold
-            if given or rank == 0:  # explained only where it can be shown
-                if parts is None:
-                    parts = self.model.parts_of(z)
-                matches.append((self._match(q, scored, int(row), float(probability[row]), sure, parts[row]), given))
-            else:
-                matches.append((self._match(q, scored, int(row), float(probability[row]), sure), given))
-        return matches
+        return _Ranking(scored, z, probability, confidence, confidence >= self.model.threshold,
+                        np.argsort(-probability, kind="stable"))
+
+    def _ranked(self, q: Query, ranking: _Ranking, rank: int) -> Match:
+        """The match at `rank` of the ranking: explained where it can be shown (given, or first)."""
+        row = int(ranking.order[rank])
+        explained = bool(ranking.given[row]) or rank == 0
+        parts = self.model.parts_of(ranking.z[row]) if explained else None  # element by element: any rows alike
+        return self._match(q, ranking.scored, row, float(ranking.probability[row]), float(ranking.confidence[row]),
+                           parts)
+
+    def _experts(self, ranking: _Ranking) -> list[Persona]:
+        """Each candidate's expert, by row."""
+        return [self._docs[doc_id].persona for doc_id in ranking.scored.candidates.tolist()]
 
     def _first_sure(self, q: Query, scored: Scored) -> Match | None:
         """The first of `_rank`'s matches whose probability reaches the threshold (the side of a
         comparison), without making the others."""
         if not len(scored.candidates):
             return None
-        z = self.model.standardise(scored.features)
-        probability = self.model.probability_of(z)
-        confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
-        for row in np.argsort(-probability, kind="stable"):
-            sure = float(confidence[row])
-            if sure >= self.model.threshold:
-                part = self.model.parts_of(z[row])  # element by element: as `_rank`'s row
-                return self._match(q, scored, int(row), float(probability[row]), sure, part)
-        return None
+        ranking = self._ranking(scored)
+        given = np.flatnonzero(ranking.given[ranking.order])
+        return self._ranked(q, ranking, int(given[0])) if len(given) else None
 
     def _match(self, q: Query, scored: Scored, row: int, probability: float, sure: float,
                parts: npt.NDArray[np.float64] | None = None) -> Match:
@@ -397,7 +410,7 @@ class Engine:
         answer = self._docs[doc_id].entry.answer
         return tuple(m.group() for m in _SENTENCE.finditer(answer) if m.group().strip())
 
-    def _suggest(self, q: Query, allowed: list[Persona], ranked: list[Match] | None = None) -> list[Suggestion]:
+    def _suggest(self, q: Query, allowed: list[Persona], ranked: Iterable[Match] | None = None) -> list[Suggestion]:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""
         out: list[Suggestion] = []
         for match in ranked or []:
@@ -435,14 +448,16 @@ class Engine:
                 first = self._first_sure(q, scored)
                 yield Side(persona, [first] if first is not None else [])
 
-    def _views(self, q: Query, ranked: list[tuple[Match, bool]] | None = None) -> Comparison:
-        """"大家怎么看X": each expert among the open ranking's candidates (`ranked`, if already
+    def _views(self, q: Query, ranking: _Ranking | None = None) -> Comparison:
+        """"大家怎么看X": each expert among the open ranking's candidates (`ranking`, if already
         made), asked on their own (as in a comparison), in the ranking's order; those with a
         confident answer make a side each."""
-        ranked = self._rank(q, []) if ranked is None else ranked
+        ranking = self._ranking(self.scored(q, [])) if ranking is None else ranking
         mass: dict[str, float] = {}
-        for m, _ in ranked:
-            mass[m.persona.id] = mass.get(m.persona.id, 0.0) + m.probability
+        experts = self._experts(ranking)
+        for row in ranking.order:
+            expert = experts[row].id
+            mass[expert] = mass.get(expert, 0.0) + float(ranking.probability[row])
         # An expert the open ranking gives less than a suggestion's worth is noise, not a view.
         experts = [self._persona(e) for e, p in mass.items() if p >= self.settings.min_suggested_probability]
         sides = list(itertools.islice((s for s in self._sides(q, experts) if s.matches), self.settings.max_views))
