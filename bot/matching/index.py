@@ -125,6 +125,18 @@ class _Detail:
     best_passage: IntArray
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The query's forms as `Hits._figures` reads them (rows of its matrices)."""
+
+    forms: list[IntArray]  # each form's passages, concept by concept
+    credits: npt.NDArray[np.float32]  # each form's coverage credit (a column)
+    some: npt.NDArray[np.bool_]  # per concept: it has a form in this field
+    first_form: npt.NDArray[np.intp]  # where each such concept's forms start among the forms
+    rarity: npt.NDArray[np.float32]  # per concept, its specificity (a column)
+    topical: npt.NDArray[np.bool_]  # per concept: not a name
+
+
 class Hits:
     """What one field's search found, for the entries that share a term with the query only.
 
@@ -154,6 +166,7 @@ class Hits:
         self.k1 = index.settings.k1  # BM25's saturation: the most one term can score is idf x (k1 + 1)
         self._detail = detail
         self._matched: list[IntArray] | None = None
+        self._layout_made: _Layout | None = None
         self.positive = positive  # every touched entry's BM25 is positive (see `Index.search`)
 
     @property
@@ -252,28 +265,28 @@ class Hits:
         if not len(entries):
             empty = np.zeros(0, dtype=np.float32)
             return _Detail(entries, np.zeros((k, 0), dtype=bool), empty, empty, empty, empty, empty, empty, _NONE)
-        lo, hi = index._first[entries], index._first[entries + 1]
-        counts = hi - lo
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
-        passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
+        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
+        if one:
+            passages = entries.astype(np.int32, copy=False)
+        else:
+            lo, hi = index._first[entries], index._first[entries + 1]
+            counts = hi - lo
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+            passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
         # Per form, which of the passages it holds (one binary search per form); then per concept
         # its best form's credit and whether any form hit, each one reduction over the forms.
-        forms = [f for p in self._postings for f in p.forms]
-        found = np.empty((len(forms), len(passages)), dtype=bool)
-        for row, (ids, _, _) in enumerate(forms):
+        layout = self._layout()
+        found = np.empty((len(layout.forms), len(passages)), dtype=bool)
+        for row, ids in enumerate(layout.forms):
             np.equal(ids.take(ids.searchsorted(passages), mode="clip"), passages, out=found[row])
-        form_credit = found * np.array([c for _, _, c in forms], dtype=np.float32)[:, None]
         credit = np.zeros((k, len(passages)), dtype=np.float32)
         hits = np.zeros((k, len(passages)), dtype=bool)
-        if forms:
-            sizes = [len(p.forms) for p in self._postings]
-            some = np.array(sizes) > 0
-            first_form = np.cumsum([0, *sizes[:-1]])[some]
-            credit[some] = np.maximum.reduceat(form_credit, first_form, axis=0)
+        if layout.forms:
+            some, first_form = layout.some, layout.first_form
+            credit[some] = np.maximum.reduceat(found * layout.credits, first_form, axis=0)
             hits[some] = np.logical_or.reduceat(found, first_form, axis=0)
-        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+        rarity = layout.rarity
         size = len(passages)
-        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
         # Per passage (and per entry: each concept's best passage) the concepts' credits added up in
         # the query's order: `accumulate` over the concepts is that sequence of float32 additions.
         if one:
@@ -284,8 +297,7 @@ class Hits:
         sums = np.add.accumulate(blocks, axis=0)[-1] if k else np.zeros(blocks.shape[1], dtype=np.float32)
         p_cover, p_specific = sums[:size], sums[size : 2 * size]
         p_count = hits.sum(axis=0, dtype=np.float32)  # whole numbers: exact in any order
-        topical = np.array([not p.entity for p in self._postings], dtype=bool)
-        p_topical = hits[topical].sum(axis=0, dtype=np.float32)
+        p_topical = hits[layout.topical].sum(axis=0, dtype=np.float32)
         if one:
             e_cover, e_specific = p_cover.copy(), p_specific.copy()
             cover, count, topical_count, specific_cover = p_cover, p_count, p_topical, p_specific
@@ -309,6 +321,18 @@ class Hits:
             e_specific /= np.float32(self._total_specific)
         return _Detail(entries, concept_hits, cover, count, topical_count, e_cover, specific_cover, e_specific,
                        best_passage)
+
+    def _layout(self) -> _Layout:
+        """What `_figures` reads of the query's postings, the same for any entries: made once."""
+        if self._layout_made is None:
+            forms = [f for p in self._postings for f in p.forms]
+            sizes = [len(p.forms) for p in self._postings]
+            some = np.array(sizes, dtype=np.intp) > 0
+            rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+            self._layout_made = _Layout(
+                [ids for ids, _, _ in forms], np.array([c for _, _, c in forms], dtype=np.float32)[:, None], some,
+                np.cumsum([0, *sizes[:-1]])[some], rarity, np.array([not p.entity for p in self._postings], dtype=bool))
+        return self._layout_made
 
     def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
         """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
