@@ -9,10 +9,12 @@ with the same probabilities, whether any is quoted; otherwise the user gets sugg
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -24,7 +26,7 @@ from rapidfuzz import fuzz, process
 from bot.feedback.declined import Declined
 from bot.matching import features
 from bot.matching.features import Retrieved, Texts
-from bot.matching.index import Index, IntArray, Source, release_build_memory
+from bot.matching.index import FloatArray, Index, IntArray, Source, contains, release_build_memory, sorted_distinct
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
 from bot.matching.scoring import Model
@@ -48,6 +50,34 @@ class Scored:
     candidates: IntArray
     features: npt.NDArray[np.float64]
     found: Retrieved
+
+
+@dataclass
+class _Asked:
+    """One query's work, shared by every pool of candidates it is ranked over (the open ranking,
+    each expert's own in a comparison or the views reply): the search, the first stage, and each
+    candidate's own feature row (`features.own`), computed once, for whichever pool needs it first."""
+
+    query: Query
+    found: Retrieved  # the three fields' search (coverage figures not yet computed)
+    entries: IntArray  # the first stage: every entry a field touched, ascending
+    first: FloatArray  # and its score
+    common: list[bool]  # per concept: an everyday word
+    done: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int32))  # entries with rows, ascending
+    rows: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, len(features.NAMES))))
+    focused: Retrieved | None = None  # `found` with the coverage figures of the `done` entries
+
+
+@dataclass(frozen=True)
+class _Ranking:
+    """A pool's candidates as the model ranks them (`Engine._ranking`); rows are those of `scored`."""
+
+    scored: Scored
+    z: npt.NDArray[np.float64]  # the standardised features
+    probability: npt.NDArray[np.float64]
+    confidence: npt.NDArray[np.float64]  # the gate's (`Model.confidence`)
+    given: npt.NDArray[np.bool_]  # confidence reaches the threshold
+    order: npt.NDArray[np.intp]  # rows, most probable first (ties in candidate order)
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,8 @@ class Engine:
         self.settings = settings or Settings.load()
         self._persona_position = {p.id: i for i, p in enumerate(self.personas)}
         self._persona_of = np.array([self._persona_position[d.persona.id] for d in self._docs], dtype=np.int32)
+        # An expert's entries are consecutive (docs are in expert order): where each expert's start.
+        self._expert_start = np.searchsorted(self._persona_of, np.arange(len(self.personas) + 1)).astype(np.int32)
         terms = [w for t in self.vocabulary.topics for w in (*t.keywords, *(s for g in t.synonyms for s in g))]
         terms += list(self.vocabulary.glossary.values())
         terms += [w for group in self.vocabulary.synonyms for w in group]
@@ -144,7 +176,7 @@ class Engine:
         self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
         self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
-        self._last_search: tuple[Query, Retrieved] | None = None  # see `_search`
+        self._last: _Asked | None = None  # see `_asked`
 
     def _fold_texts(self, doc_id: int) -> Texts:
         doc = self._docs[doc_id]
@@ -228,92 +260,141 @@ class Engine:
             comparison = self._compare(list(q.personas), q) if q.personas else self._views(q)
             firsts = [s.matches[0] for s in comparison.sides if s.matches]
             return Answer(query, target, firsts, [] if firsts else self._suggest(q, allowed), comparison=comparison)
-        ranked = self._rank(q, allowed)
-        confident = [m for m, sure in ranked if sure][:k]
-        if confident:
-            return Answer(query, target, confident)
-        if not allowed and sum(m.probability for m, _ in ranked) >= self.model.threshold:
+        # `_rank`'s matches, each made only where it is shown.
+        ranking = self._ranking(self.scored(q, allowed))
+        shown = [rank for rank, row in enumerate(ranking.order) if ranking.given[row]][:k]
+        if shown:
+            return Answer(query, target, [self._ranked(q, ranking, rank) for rank in shown])
+        if not allowed and sum(ranking.probability[ranking.order].tolist()) >= self.model.threshold:
             # Someone here answered it (the null's share is under the gate), but no one expert's
             # share reaches the gate: several spoke to it ("开源模型怎么看"). Each one's own answer
             # under their name, as for "大家怎么看", rather than picking one or declining.
-            comparison = self._views(q, ranked)
+            comparison = self._views(q, ranking)
             firsts = [s.matches[0] for s in comparison.sides if s.matches]
             if firsts:
                 return Answer(query, target, firsts, [], comparison=comparison)
         covered_by: list[Persona] = []
         if allowed:
-            elsewhere = [m for m, sure in self._rank(q, []) if sure]
+            everyone = self._ranking(self.scored(q, []))
+            elsewhere = [self._experts(everyone)[row] for row in everyone.order if everyone.given[row]]
             asked = {p.id for p in allowed}
-            others = {m.persona.id: m.persona for m in elsewhere if m.persona.id not in asked}
+            others = {p.id: p for p in elsewhere if p.id not in asked}
             covered_by = list(others.values())
-        near = [m for m, _ in ranked]
+        near = (self._match(q, ranking.scored, int(row), float(ranking.probability[row]),
+                            float(ranking.confidence[row])) for row in ranking.order)  # made as far as read
         return Answer(query, target, [], self._suggest(q, allowed, near), covered_by=covered_by)
 
     def scored(self, q: Query, allowed: list[Persona]) -> Scored:
         """First stage (BM25 over answers and alternates) picks candidates; the features and the
         fitted model score them. `fit` reads the same features, so training sees what serving does."""
-        found = self._search(q)
+        return self._scored(q, [allowed])[0]
+
+    def _scored(self, q: Query, groups: Sequence[list[Persona]]) -> list[Scored]:
+        """`scored` for several restrictions of one query at once: the candidates' own feature rows
+        are computed in one batch (those of an earlier call for `q` are kept), and only the leads,
+        which compare a candidate with the rest of its pool, per pool."""
+        asked = self._asked(q)
+        pools = [self._pool(asked, allowed) for allowed in groups]
+        self._compute(asked, np.concatenate(pools))
+        assert asked.focused is not None
+        return [Scored(pool, features.with_leads(asked.rows[np.searchsorted(asked.done, pool)]), asked.focused)
+                for pool in pools]
+
+    def _asked(self, q: Query) -> _Asked:
+        """The shared work for `q`: the last query's is kept, since one answer may rank the same
+        question for several experts (views, compare) over the same search."""
+        last = self._last
+        if last is not None and last.query is q:
+            return last
+        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
+                          self.context.search(q.concepts))
         entries, first = features.first_stage(found)
-        if allowed:
-            wanted = np.zeros(len(self.personas), dtype=bool)
-            wanted[[self._persona_position[p.id] for p in allowed]] = True
-            first = np.where(wanted[self._persona_of[entries]], first, 0)
+        common = [self.tokenizer.is_common(c.text, self.settings.query.common_word_frequency) for c in q.concepts]
+        self._last = asked = _Asked(q, found, entries, first, common)
+        return asked
+
+    def _pool(self, asked: _Asked, allowed: list[Persona]) -> IntArray:
+        """The candidates: the best `settings.candidates` entries of the allowed experts by the
+        first stage, best first."""
+        entries, first = asked.entries, asked.first
+        if allowed:  # each allowed expert's entries are one run of the ascending entries
+            experts = sorted({self._persona_position[p.id] for p in allowed})
+            cuts = entries.searchsorted(self._expert_start[[e + side for e in experts for side in (0, 1)]])
+            keep = np.concatenate([np.arange(cuts[i], cuts[i + 1]) for i in range(0, len(cuts), 2)])
+            entries, first = entries.take(keep), first.take(keep)
         positive = first > 0
         hit, first = entries[positive], first[positive]
         if len(hit) > self.settings.candidates:
             best = np.argpartition(-first, self.settings.candidates - 1)[: self.settings.candidates]
             hit, first = hit[best], first[best]
-        pool: IntArray = hit[np.argsort(-first, kind="stable")].astype(np.int32)
-        # The coverage figures are computed for the candidates' passages only (two-phase search).
-        found = Retrieved(found.answers.focus(pool), found.alternates.focus(pool), found.context.focus(pool))
-        named = {p.id for p in q.personas}
-        x = features.build(
-            q, pool, found, self._texts,
-            named=[self._docs[int(i)].persona.id in named for i in pool],
-            common=[self.tokenizer.is_common(c.text, self.settings.query.common_word_frequency)
-                    for c in q.concepts],
-        )
-        return Scored(pool, x, found)
+        return hit[np.argsort(-first, kind="stable")].astype(np.int32)
 
-    def _search(self, q: Query) -> Retrieved:
-        """The three fields' first-stage search for `q`; the last one is kept, since one answer may
-        rank the same question for several experts (views, compare) and the search is the same."""
-        last = self._last_search
-        if last is not None and last[0] is q:
-            return last[1]
-        found = Retrieved(self.index.search(q.concepts), self.alternates.search(q.concepts),
-                          self.context.search(q.concepts))
-        self._last_search = (q, found)
-        return found
+    def _compute(self, asked: _Asked, wanted: IntArray) -> None:
+        """The own feature rows of the `wanted` entries not yet computed for this query. The
+        coverage figures are computed for the candidates' passages only (two-phase search), each
+        entry's from its own passages: the same for any set of candidates it is computed among."""
+        new = wanted[~contains(asked.done, wanted)]
+        if not len(new) and asked.focused is not None:
+            return
+        new = sorted_distinct(np.sort(new))
+        done = np.concatenate((asked.done, new))
+        order = np.argsort(done, kind="stable")
+        done = done[order]
+        found = asked.found
+        focused = Retrieved(found.answers.focus(done), found.alternates.focus(done), found.context.focus(done))
+        named = {p.id for p in asked.query.personas}
+        rows = features.own(asked.query, new, focused, self._texts,
+                            named=[self._docs[int(i)].persona.id in named for i in new], common=asked.common)
+        asked.done, asked.rows, asked.focused = done, np.concatenate((asked.rows, rows))[order], focused
 
     def _rank(self, q: Query, allowed: list[Persona]) -> list[tuple[Match, bool]]:
-        """Candidates best first, each with whether its probability reaches the threshold."""
-        scored = self.scored(q, allowed)
-        if not len(scored.candidates):
-            return []
-        probability = self.model.probability(scored.features)
+        """Candidates best first, each with whether its probability reaches the threshold (every
+        match made; `answer` makes only those it shows, from `_ranking`)."""
+        ranking = self._ranking(self.scored(q, allowed))
+        return [(self._ranked(q, ranking, rank), bool(ranking.given[row])) for rank, row in enumerate(ranking.order)]
+
+    def _ranking(self, scored: Scored) -> _Ranking:
+        """The model's probabilities and the gate's confidence for `scored`, and their order."""
+        z = self.model.standardise(scored.features)
+        probability = self.model.probability_of(z)
         confidence = self.model.confidence(probability, self._persona_of[scored.candidates])
-        order = np.argsort(-probability, kind="stable")
-        parts: npt.NDArray[np.float64] | None = None  # every candidate's feature contributions, when first needed
-        matches = []
-        for rank, row in enumerate(order):
-            doc_id = int(scored.candidates[row])
-            doc = self._docs[doc_id]
-            p = float(probability[row])
-            sure = float(confidence[row])
-            given = sure >= self.model.threshold
-            topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
-            if given or rank == 0:  # explained only where it can be shown
-                terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
-                if parts is None:
-                    parts = self.model.parts(scored.features)
-                why = self.model.named_parts(parts[row])
-                part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
-                match = Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, p, why, part)
-                matches.append((match, given))
-            else:
-                matches.append((Match(doc.persona, doc.entry, round(100 * sure, 1), (), topics, p), given))
-        return matches
+        return _Ranking(scored, z, probability, confidence, confidence >= self.model.threshold,
+                        np.argsort(-probability, kind="stable"))
+
+    def _ranked(self, q: Query, ranking: _Ranking, rank: int) -> Match:
+        """The match at `rank` of the ranking: explained where it can be shown (given, or first)."""
+        row = int(ranking.order[rank])
+        explained = bool(ranking.given[row]) or rank == 0
+        parts = self.model.parts_of(ranking.z[row]) if explained else None  # element by element: any rows alike
+        return self._match(q, ranking.scored, row, float(ranking.probability[row]), float(ranking.confidence[row]),
+                           parts)
+
+    def _experts(self, ranking: _Ranking) -> list[Persona]:
+        """Each candidate's expert, by row."""
+        return [self._docs[doc_id].persona for doc_id in ranking.scored.candidates.tolist()]
+
+    def _first_sure(self, q: Query, scored: Scored) -> Match | None:
+        """The first of `_rank`'s matches whose probability reaches the threshold (the side of a
+        comparison), without making the others."""
+        if not len(scored.candidates):
+            return None
+        ranking = self._ranking(scored)
+        given = np.flatnonzero(ranking.given[ranking.order])
+        return self._ranked(q, ranking, int(given[0])) if len(given) else None
+
+    def _match(self, q: Query, scored: Scored, row: int, probability: float, sure: float,
+               parts: npt.NDArray[np.float64] | None = None) -> Match:
+        """Candidate `row` of `scored` as a match; explained (terms, feature parts, the part of the
+        answer that matched) when its feature contributions `parts` are given."""
+        doc_id = int(scored.candidates[row])
+        doc = self._docs[doc_id]
+        topics = tuple(t for t in doc.entry.topics if t in q.topics) if q.topics else ()
+        if parts is None:
+            return Match(doc.persona, doc.entry, round(100 * sure, 1), (), topics, probability)
+        terms = tuple(c.text for j, c in enumerate(q.concepts) if scored.found.answers.has(j, doc_id))
+        part = self._part(doc_id, scored.found.answers.passage_of(doc_id))
+        return Match(doc.persona, doc.entry, round(100 * sure, 1), terms, topics, probability,
+                     self.model.named_parts(parts), part)
 
     def candidate(self, doc_id: int) -> tuple[Persona, Entry]:
         """The expert and entry behind a candidate number of `scored`."""
@@ -334,7 +415,7 @@ class Engine:
         answer = self._docs[doc_id].entry.answer
         return tuple(m.group() for m in _SENTENCE.finditer(answer) if m.group().strip())
 
-    def _suggest(self, q: Query, allowed: list[Persona], ranked: list[Match] | None = None) -> list[Suggestion]:
+    def _suggest(self, q: Query, allowed: list[Persona], ranked: Iterable[Match] | None = None) -> list[Suggestion]:
         """Up to three close questions (from the best near-misses) or, failing that, topics."""
         out: list[Suggestion] = []
         for match in ranked or []:
@@ -361,26 +442,30 @@ class Engine:
         return self._compare([pa, pb], replace(q, personas=named))
 
     def _compare(self, personas: list[Persona], q: Query) -> Comparison:
-        sides = [Side(p, [m for m, sure in self._rank(q, [p]) if sure][:1]) for p in personas]
-        return Comparison(q.text, q.topics[0] if q.topics else None, sides)
+        return Comparison(q.text, q.topics[0] if q.topics else None, list(self._sides(q, personas)))
 
-    def _views(self, q: Query, ranked: list[tuple[Match, bool]] | None = None) -> Comparison:
-        """"大家怎么看X": each expert among the open ranking's candidates (`ranked`, if already
+    def _sides(self, q: Query, personas: Sequence[Persona]) -> Iterator[Side]:
+        """Each expert's side, in order: their own first confident answer, if any. Experts are
+        scored `max_views` at a time (their candidates' features in one batch), as far as read."""
+        for start in range(0, len(personas), self.settings.max_views):
+            group = personas[start : start + self.settings.max_views]
+            for persona, scored in zip(group, self._scored(q, [[p] for p in group]), strict=True):
+                first = self._first_sure(q, scored)
+                yield Side(persona, [first] if first is not None else [])
+
+    def _views(self, q: Query, ranking: _Ranking | None = None) -> Comparison:
+        """"大家怎么看X": each expert among the open ranking's candidates (`ranking`, if already
         made), asked on their own (as in a comparison), in the ranking's order; those with a
         confident answer make a side each."""
-        ranked = self._rank(q, []) if ranked is None else ranked
+        ranking = self._ranking(self.scored(q, [])) if ranking is None else ranking
         mass: dict[str, float] = {}
-        for m, _ in ranked:
-            mass[m.persona.id] = mass.get(m.persona.id, 0.0) + m.probability
+        experts = self._experts(ranking)
+        for row in ranking.order:
+            expert = experts[row].id
+            mass[expert] = mass.get(expert, 0.0) + float(ranking.probability[row])
         # An expert the open ranking gives less than a suggestion's worth is noise, not a view.
-        experts = [e for e, p in mass.items() if p >= self.settings.min_suggested_probability]
-        sides = []
-        for persona_id in experts:
-            side = self._compare([self._persona(persona_id)], q).sides[0]
-            if side.matches:
-                sides.append(side)
-            if len(sides) == self.settings.max_views:
-                break
+        experts = [self._persona(e) for e, p in mass.items() if p >= self.settings.min_suggested_probability]
+        sides = list(itertools.islice((s for s in self._sides(q, experts) if s.matches), self.settings.max_views))
         return Comparison(q.text, q.topics[0] if q.topics else None, sides)
 
     # Browsing

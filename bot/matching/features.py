@@ -119,6 +119,22 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     `named[i]`: the query names candidate i's expert. `common[j]`: concept j is an everyday word
     (so a hit on it alone does not single an entry out).
     """
+    return with_leads(own(query, candidates, found, texts, named, common))
+
+
+def with_leads(x: FloatMatrix) -> FloatMatrix:
+    """Rows of `own` (one per candidate of a pool) with their lead columns filled in, in place:
+    the leads are the only columns that depend on which other candidates are in the pool."""
+    if len(x):
+        x[:, _LEAD_OF] = _leads(x[:, _LEAD_FROM])
+    return x
+
+
+def own(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[int], Texts],
+        named: Sequence[bool], common: Sequence[bool]) -> FloatMatrix:
+    """Every column but the leads (left 0): each row depends on its own entry and the query only,
+    never on the other candidates, so one query's rows can be computed once and shared by pools
+    (an expert's own candidates in a comparison). `found` must cover the candidates (`focus`)."""
     a, alt, context = found.answers, found.alternates, found.context
     n = len(candidates)
     x = np.zeros((n, len(NAMES)), dtype=np.float64)
@@ -155,7 +171,9 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
                                 scorer=fuzz.partial_ratio, workers=1)[0]
         x[:, col["question_similarity"]] = partial[:n] / 100
         x[:, col["answer_literal"]] = partial[n:] / 100
-        x[:, col["alternate_similarity"]] = _best_of(said, [t.alternates for t in rows])
+        alternate, near_miss = _best_of(said, [t.alternates for t in rows], [t.near_misses for t in rows])
+        x[:, col["alternate_similarity"]] = alternate
+        x[:, col["near_miss_similarity"]] = near_miss
         x[:, col["char_bigrams"]] = _bigram_share(query.said, rows)
     asked = set(query.topics)
     x[:, col["topic_hit"]] = [bool(t.topics & asked) for t in rows]
@@ -163,8 +181,6 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
     x[:, col["named_expert"]] = named
     x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
     x[:, col["number_missing"]] = [query.asks_number and not t.has_number for t in rows]
-    if said:
-        x[:, col["near_miss_similarity"]] = _best_of(said, [t.near_misses for t in rows])
     x[:, col["near_miss_coverage"]] = _single_coverage(query, a.concept_import, [t.near_misses for t in rows])
     # An entry nobody has written alternates or near misses for (a newly added source) is not a
     # worse match for it: those measures are unknown (NaN), which the model reads as average.
@@ -173,7 +189,6 @@ def build(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[
         bare = np.flatnonzero(~np.array(written))
         if len(bare):
             x[bare[:, None], np.array([col[name] for name in columns], dtype=np.intp)] = np.nan
-    x[:, _LEAD_OF] = _leads(x[:, _LEAD_FROM])
     return x
 
 
@@ -227,18 +242,20 @@ def _single_coverage(query: Query, weights: npt.NDArray[np.floating[Any]],
     return out
 
 
-def _best_of(said: str, groups: Sequence[tuple[str, ...]]) -> npt.NDArray[np.float64]:
-    """Per group of texts, the best rapidfuzz ratio of `said` with one of them (one cdist over all)."""
+def _best_of(said: str, *groupings: Sequence[tuple[str, ...]]) -> list[npt.NDArray[np.float64]]:
+    """Per grouping, per group of texts, the best rapidfuzz ratio of `said` with one of them (one
+    cdist over all the groupings' texts: each pair is scored on its own)."""
+    groups = [group for grouping in groupings for group in grouping]
     flat = [q for group in groups for q in group]
     out = np.zeros(len(groups), dtype=np.float64)
-    if not flat:
-        return out
-    scores = process.cdist([said], flat, scorer=fuzz.ratio, workers=1)[0] / 100
-    counts = np.array([len(group) for group in groups])
-    has = counts > 0
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
-    out[has] = np.maximum.reduceat(scores, starts)
-    return out
+    if flat:
+        scores = process.cdist([said], flat, scorer=fuzz.ratio, workers=1)[0] / 100
+        counts = np.array([len(group) for group in groups])
+        has = counts > 0
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[has]
+        out[has] = np.maximum.reduceat(scores, starts)
+    bounds = np.cumsum([len(grouping) for grouping in groupings])[:-1]
+    return np.split(out, bounds)
 
 
 # A figure: digits, or Chinese numerals with a magnitude, a unit of time or money (一万张, 三年, 六七个亿).

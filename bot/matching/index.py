@@ -85,6 +85,15 @@ class Concept:
     forms: tuple[Form, ...]
     entity: bool = False  # a person or organisation the experts mention (entities.yaml)
 
+    def __hash__(self) -> int:
+        """The dataclass's own hash (of the fields, in order), computed once: a concept is looked
+        up in each index's word cache for every query that has it."""
+        cached: int | None = self.__dict__.get("_hash")
+        if cached is None:
+            cached = hash((self.text, self.forms, self.entity))
+            object.__setattr__(self, "_hash", cached)
+        return cached
+
 
 # One form of a concept in a field: its passages (ascending), their BM25 (times the form's weight)
 # and the coverage credit of a hit on it (the same for every passage).
@@ -116,6 +125,18 @@ class _Detail:
     best_passage: IntArray
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """The query's forms as `Hits._figures` reads them (rows of its matrices)."""
+
+    forms: list[IntArray]  # each form's passages, concept by concept
+    credits: npt.NDArray[np.float32]  # each form's coverage credit (a column)
+    some: npt.NDArray[np.bool_]  # per concept: it has a form in this field
+    first_form: npt.NDArray[np.intp]  # where each such concept's forms start among the forms
+    rarity: npt.NDArray[np.float32]  # per concept, its specificity (a column)
+    topical: npt.NDArray[np.bool_]  # per concept: not a name
+
+
 class Hits:
     """What one field's search found, for the entries that share a term with the query only.
 
@@ -145,6 +166,7 @@ class Hits:
         self.k1 = index.settings.k1  # BM25's saturation: the most one term can score is idf x (k1 + 1)
         self._detail = detail
         self._matched: list[IntArray] | None = None
+        self._layout_made: _Layout | None = None
         self.positive = positive  # every touched entry's BM25 is positive (see `Index.search`)
 
     @property
@@ -243,28 +265,28 @@ class Hits:
         if not len(entries):
             empty = np.zeros(0, dtype=np.float32)
             return _Detail(entries, np.zeros((k, 0), dtype=bool), empty, empty, empty, empty, empty, empty, _NONE)
-        lo, hi = index._first[entries], index._first[entries + 1]
-        counts = hi - lo
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
-        passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
+        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
+        if one:
+            passages = entries.astype(np.int32, copy=False)
+        else:
+            lo, hi = index._first[entries], index._first[entries + 1]
+            counts = hi - lo
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.intp)
+            passages = np.arange(int(counts.sum()), dtype=np.int32) + np.repeat(lo - starts, counts).astype(np.int32)
         # Per form, which of the passages it holds (one binary search per form); then per concept
         # its best form's credit and whether any form hit, each one reduction over the forms.
-        forms = [f for p in self._postings for f in p.forms]
-        found = np.empty((len(forms), len(passages)), dtype=bool)
-        for row, (ids, _, _) in enumerate(forms):
+        layout = self._layout()
+        found = np.empty((len(layout.forms), len(passages)), dtype=bool)
+        for row, ids in enumerate(layout.forms):
             np.equal(ids.take(ids.searchsorted(passages), mode="clip"), passages, out=found[row])
-        form_credit = found * np.array([c for _, _, c in forms], dtype=np.float32)[:, None]
         credit = np.zeros((k, len(passages)), dtype=np.float32)
         hits = np.zeros((k, len(passages)), dtype=bool)
-        if forms:
-            sizes = [len(p.forms) for p in self._postings]
-            some = np.array(sizes) > 0
-            first_form = np.cumsum([0, *sizes[:-1]])[some]
-            credit[some] = np.maximum.reduceat(form_credit, first_form, axis=0)
+        if layout.forms:
+            some, first_form = layout.some, layout.first_form
+            credit[some] = np.maximum.reduceat(found * layout.credits, first_form, axis=0)
             hits[some] = np.logical_or.reduceat(found, first_form, axis=0)
-        rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+        rarity = layout.rarity
         size = len(passages)
-        one = index.passages == index.size  # one passage per entry (alternates, context): it is the entry
         # Per passage (and per entry: each concept's best passage) the concepts' credits added up in
         # the query's order: `accumulate` over the concepts is that sequence of float32 additions.
         if one:
@@ -275,8 +297,7 @@ class Hits:
         sums = np.add.accumulate(blocks, axis=0)[-1] if k else np.zeros(blocks.shape[1], dtype=np.float32)
         p_cover, p_specific = sums[:size], sums[size : 2 * size]
         p_count = hits.sum(axis=0, dtype=np.float32)  # whole numbers: exact in any order
-        topical = np.array([not p.entity for p in self._postings], dtype=bool)
-        p_topical = hits[topical].sum(axis=0, dtype=np.float32)
+        p_topical = hits[layout.topical].sum(axis=0, dtype=np.float32)
         if one:
             e_cover, e_specific = p_cover.copy(), p_specific.copy()
             cover, count, topical_count, specific_cover = p_cover, p_count, p_topical, p_specific
@@ -300,6 +321,18 @@ class Hits:
             e_specific /= np.float32(self._total_specific)
         return _Detail(entries, concept_hits, cover, count, topical_count, e_cover, specific_cover, e_specific,
                        best_passage)
+
+    def _layout(self) -> _Layout:
+        """What `_figures` reads of the query's postings, the same for any entries: made once."""
+        if self._layout_made is None:
+            forms = [f for p in self._postings for f in p.forms]
+            sizes = [len(p.forms) for p in self._postings]
+            some = np.array(sizes, dtype=np.intp) > 0
+            rarity = np.array([p.rarity for p in self._postings], dtype=np.float32)[:, None]
+            self._layout_made = _Layout(
+                [ids for ids, _, _ in forms], np.array([c for _, _, c in forms], dtype=np.float32)[:, None], some,
+                np.cumsum([0, *sizes[:-1]])[some], rarity, np.array([not p.entity for p in self._postings], dtype=bool))
+        return self._layout_made
 
     def take(self, values: npt.NDArray[_Value], wanted: IntArray, missing: float = 0) -> npt.NDArray[_Value]:
         """`values` (one of the per-entry arrays) for the `wanted` entries, `missing` where none."""
@@ -515,13 +548,17 @@ class Index:
 
 
 
-    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[tuple[str, float, np.float32], ...]]:
-        """A concept's weight and specificity, and its forms this index holds: (term, the form's
-        weight, the coverage credit of a hit on it: no more than the term's own rarity)."""
+    def _terms_of(self, concept: Concept) -> tuple[float, float, tuple[_Form, ...], tuple[float, ...] | None, bool]:
+        """A concept's weight and specificity; its forms this index holds (passages, BM25, the
+        coverage credit of a hit on it: no more than the term's own rarity); the forms' weights,
+        None when all are 1 (their BM25 is then the lists themselves: a weighted copy is made per
+        query, not kept); and whether every form's weight is positive."""
         weight = self.concept_weight(concept)
-        forms = tuple((f.term, f.weight, np.float32(f.weight * min(self._idf[f.term], weight)))
-                      for f in concept.forms if f.term in self._ids)
-        return weight, self.tokenizer.specificity(concept.text), forms
+        held = [f for f in concept.forms if f.term in self._ids]
+        forms = tuple((self._ids[f.term], self._weights[f.term], np.float32(f.weight * min(self._idf[f.term], weight)))
+                      for f in held)
+        scales = None if all(f.weight == 1.0 for f in held) else tuple(f.weight for f in held)
+        return weight, self.tokenizer.specificity(concept.text), forms, scales, all(f.weight > 0 for f in held)
 
     def _postings(self, concept: Concept, ceiling: float) -> tuple[IntArray, FloatArray, FloatArray]:
         """Passages where any form of the concept occurs, with the best BM25 and coverage credit.
@@ -563,23 +600,23 @@ class Index:
         postings: list[_Posting] = []
         imports: list[float] = []
         total = total_specific = 0.0
-        ids_of, weights_of = self._ids, self._weights
         # Every posting's BM25 is positive (idf > 0); with every form's weight positive too, a
         # touched passage or entry holds a positive sum, so the nonzero slots are the touched ones.
         positive = True
         for concept in concepts:
-            weight, specificity, terms = self._concept_terms(concept)
-            positive = positive and all(w > 0 for _, w, _ in terms)
+            weight, specificity, forms, scales, positive_forms = self._concept_terms(concept)
+            if scales is not None:  # a form's BM25 times its weight (times 1.0 is the list itself, to the bit)
+                forms = tuple((ids, weights if w == 1.0 else w * weights, credit)
+                              for (ids, weights, credit), w in zip(forms, scales, strict=True))
+            positive = positive and positive_forms
             total += weight
             total_specific += weight * specificity
             imports.append(weight * specificity)
-            # A form's BM25 times its weight (times 1.0 is the list itself, to the bit).
-            forms = tuple((ids_of[term], weights_of[term] if w == 1.0 else w * weights_of[term], credit)
-                          for term, w, credit in terms)
             postings.append(_Posting(forms, np.float32(specificity), concept.entity))
         importance = np.array(imports, dtype=np.float32)
         lists = [ids for p in postings for ids, _, _ in p.forms]
-        touched = np.concatenate(lists) if len(lists) > 1 else lists[0] if lists else _NONE  # with repeats
+        # With repeats; as native indices (numpy converts int32 ones at every gather and scatter).
+        touched = np.concatenate(lists, dtype=np.intp) if lists else _NONE.astype(np.intp)
         with self._slots_lock:
             # BM25 per passage, added up in scratch arrays over all passages and entries (written
             # and read back at the touched ones only, and zeroed again after). `ufunc.at` and
@@ -626,12 +663,12 @@ class Index:
             total[entries] = 0
         return entries, out
 
-    def _touched(self, keys: IntArray, sums: FloatArray | None = None) -> IntArray:
+    def _touched(self, keys: npt.NDArray[np.integer[Any]], sums: FloatArray | None = None) -> IntArray:
         """The distinct values of `keys` (entry numbers, with repeats), ascending: sorted when
         that is cheaper than reading a slot per entry of the corpus; else the nonzero slots of
         `sums` (a scratch array positive exactly at the keys), or marked and read."""
         if len(keys) * max(1.0, math.log2(max(len(keys), 1))) < self.size:
-            return sorted_distinct(np.sort(keys))
+            return sorted_distinct(np.sort(keys)).astype(np.int32, copy=False)
         if sums is not None:
             return np.flatnonzero(sums[: self.size]).astype(np.int32)
         mark = self._entry_mark

@@ -45,20 +45,33 @@ class Model:
                    float(data["null"]), float(data["threshold"]))
 
     def scores(self, x: FloatArray) -> FloatArray:
-        return np.asarray(self.standardise(x) @ self.coef, dtype=np.float64)
+        return self.scores_of(self.standardise(x))
+
+    def scores_of(self, z: FloatArray) -> FloatArray:
+        """`scores` of features already standardised."""
+        return np.asarray(z @ self.coef, dtype=np.float64)
 
     def standardise(self, x: FloatArray) -> FloatArray:
         """Centred and scaled; a measure that cannot be taken (NaN: an entry with no alternate
         questions has no alternate similarity) is read as average, so it adds nothing either way."""
-        z = (x - self.mean) / self.scale
-        # nan_to_num only when there is something to replace (its checks cost more than the rest).
-        return np.asarray(z if np.isfinite(z).all() else np.nan_to_num(z, nan=0.0), dtype=np.float64)
+        z = np.asarray((x - self.mean) / self.scale, dtype=np.float64)
+        if np.isfinite(z).all():  # nothing to replace
+            return z
+        if np.isinf(z).any():
+            return np.asarray(np.nan_to_num(z, nan=0.0), dtype=np.float64)
+        z[np.isnan(z)] = 0.0  # NaN alone, as nan_to_num replaces it (its own checks cost more than all this)
+        return z
 
     def probability(self, x: FloatArray) -> FloatArray:
         """Softmax over the candidates (rows of `x`) and the null option; the null's share is left out."""
-        z = np.concatenate(([self.null], self.scores(x)))
-        z = np.exp(z - z.max())
-        return np.asarray(z[1:] / z.sum(), dtype=np.float64)
+        return self.probability_of(self.standardise(x))
+
+    def probability_of(self, z: FloatArray) -> FloatArray:
+        """`probability` of features already standardised (a ranking standardises once for this
+        and for the parts)."""
+        s = np.concatenate(([self.null], self.scores_of(z)))
+        s = np.exp(s - s.max())
+        return np.asarray(s[1:] / s.sum(), dtype=np.float64)
 
     @staticmethod
     def confidence(probability: FloatArray, experts: npt.NDArray[np.int32]) -> FloatArray:
@@ -78,7 +91,11 @@ class Model:
     def parts(self, x: FloatArray) -> FloatArray:
         """Each feature's contribution to the score, for one row or every row of `x` at once
         (element by element: a row's parts are the same either way)."""
-        return np.asarray(self.standardise(x) * self.coef, dtype=np.float64)
+        return self.parts_of(self.standardise(x))
+
+    def parts_of(self, z: FloatArray) -> FloatArray:
+        """`parts` of features already standardised."""
+        return np.asarray(z * self.coef, dtype=np.float64)
 
     def named_parts(self, parts: FloatArray) -> dict[str, float]:
         """One row of `parts` as the match's `why`: rounded, by feature name."""
