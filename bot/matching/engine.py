@@ -247,8 +247,8 @@ class Engine:
             return Answer(query, target, [], self._suggest(q, allowed), note=note)
         if q.unknown_holder is not None:
             # "李彦宏怎么看X": nobody here can give that person's view; who here spoke to X is told.
-            spoke = {m.persona.id: m.persona for m, sure in self._rank(q, []) if sure} if q.concepts else {}
-            return Answer(query, target, [], self._suggest(q, []), covered_by=list(spoke.values()),
+            spoke = self._confident_experts(q) if q.concepts else []
+            return Answer(query, target, [], self._suggest(q, []), covered_by=spoke,
                           note=f"这里没有{q.unknown_holder}的发言记录。")
         if not q.concepts:
             profile = allowed[0] if len(allowed) == 1 else None
@@ -275,11 +275,8 @@ class Engine:
                 return Answer(query, target, firsts, [], comparison=comparison)
         covered_by: list[Persona] = []
         if allowed:
-            everyone = self._ranking(self.scored(q, []))
-            elsewhere = [self._experts(everyone)[row] for row in everyone.order if everyone.given[row]]
             asked = {p.id for p in allowed}
-            others = {p.id: p for p in elsewhere if p.id not in asked}
-            covered_by = list(others.values())
+            covered_by = [p for p in self._confident_experts(q) if p.id not in asked]
         near = (self._match(q, ranking.scored, int(row), float(ranking.probability[row]),
                             float(ranking.confidence[row])) for row in ranking.order)  # made as far as read
         return Answer(query, target, [], self._suggest(q, allowed, near), covered_by=covered_by)
@@ -368,6 +365,13 @@ class Engine:
         parts = self.model.parts_of(ranking.z[row]) if explained else None  # element by element: any rows alike
         return self._match(q, ranking.scored, row, float(ranking.probability[row]), float(ranking.confidence[row]),
                            parts)
+
+    def _confident_experts(self, q: Query) -> list[Persona]:
+        """The experts with a confident answer to `q` when no expert is asked, best first."""
+        everyone = self._ranking(self.scored(q, []))
+        experts = self._experts(everyone)
+        found = {experts[row].id: experts[row] for row in everyone.order.tolist() if everyone.given[row]}
+        return list(found.values())
 
     def _experts(self, ranking: _Ranking) -> list[Persona]:
         """Each candidate's expert, by row."""
