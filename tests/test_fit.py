@@ -48,3 +48,19 @@ def test_serving_never_imports_a_training_library() -> None:
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_an_expert_selected_case_is_fitted_as_asked_of_that_expert() -> None:
+    """A case of category persona may not name its expert ("开源还是闭源，你怎么看" after /expert):
+    its candidates are that expert's answers only, as the chat would rank them; the other cases
+    are ranked over everyone."""
+    from bot.matching.engine import Engine
+    from bot.matching.fit import groups
+
+    engine = Engine.load()
+    case = {"id": "x", "category": "persona", "query": "开源还是闭源，你怎么看", "persona": "杜夏威",
+            "ask_persona": ["杜夏威"], "expect_any": ["未必所有人都支付得起"]}
+    selected = groups(engine, [case])[0]
+    assert set(selected.experts) == {engine.resolve("杜夏威").id} and selected.labels.any()
+    opened = groups(engine, [{**case, "category": "paraphrase"}])[0]
+    assert len(set(opened.experts)) > 1

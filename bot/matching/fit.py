@@ -68,6 +68,9 @@ def groups(engine: Engine, cases: list[dict[str, Any]]) -> list[Group]:
                          (b, case.get("expect_any_2", []), [engine.resolve(b)])]
         elif case["category"] == "negative":
             questions = [(None, [], [])]
+        elif case["category"] == "persona" and case.get("ask_persona"):
+            # Asked of the expert the chat selected (the question need not name them).
+            questions = [(case["persona"], case["expect_any"], [engine.resolve(case["ask_persona"][0])])]
         else:
             questions = [(case["persona"], case["expect_any"], [])]
         for persona, fragments, allowed in questions:
