@@ -131,11 +131,12 @@ async def test_the_policy_is_logged_and_the_data_directory_is_private(
 async def test_telegram_unreachable_at_start_is_waited_out(
     server: BotApiServer, tiny_personas_dir: Path, tmp_path: Path
 ) -> None:
-    await server.pause(3)  # the bot starts during an outage
     bot = BotProcess(TOKEN, server.root_url, tiny_personas_dir, tmp_path / "data")
+    # The bot starts during an outage that lasts until it has met it (however slow its start).
+    await server.pause(3, until=lambda: "getMe failed (NetworkError" in bot.output())
     await bot.start()
     try:
-        await server.wait_for(lambda: server.listening, 10, what="the server to come back")
+        await server.wait_for(lambda: server.listening, 60, what="the server to come back")
         await server.wait_for(lambda: server.polls_waiting > 0, 60, what="the bot to poll")
         mark = server.mark()
         await server.send_text(STRANGER, "/help")

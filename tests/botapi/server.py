@@ -195,8 +195,10 @@ class BotApiServer:
         self.listening = True
         await self._notify()
 
-    async def pause(self, seconds: float) -> None:
-        """The server goes away (stops listening, drops open connections) and comes back on the same port."""
+    async def pause(self, seconds: float, until: Callable[[], bool] | None = None) -> None:
+        """The server goes away (stops listening, drops open connections) and comes back on the same
+        port after `seconds`, and not before `until()` holds (e.g. the client has met the outage:
+        on a loaded machine a client may take longer than the outage to start)."""
         assert self._site is not None and self._runner is not None and self._runner.server is not None
         await self._site.stop()
         self.listening = False
@@ -204,10 +206,12 @@ class BotApiServer:
             if proto.transport is not None:
                 proto.transport.abort()
         await self._notify()
-        self._spawn(self._come_back(seconds))
+        self._spawn(self._come_back(seconds, until))
 
-    async def _come_back(self, seconds: float) -> None:
+    async def _come_back(self, seconds: float, until: Callable[[], bool] | None) -> None:
         await asyncio.sleep(seconds)  # the outage itself, not synchronisation
+        while until is not None and not until():
+            await asyncio.sleep(0.1)
         await self._listen()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
