@@ -96,7 +96,7 @@ def test_near_misses_are_copied_into_entries_and_never_quoted(engine: Engine) ->
             assert all(q not in match.entry.answer for q in match.entry.near_misses)
 
 
-@pytest.mark.parametrize("query", ["流浪地球里的MOSS配音演员是谁", "黄仁勋哪一年把DGX-1送给了OpenAI"])
+@pytest.mark.parametrize("query", ["流浪地球里MOSS是谁配的音", "黄仁勋是哪年把DGX-1送给OpenAI的"])
 def test_a_question_close_to_a_near_miss_is_declined_where_it_was_quoted(engine: Engine, query: str) -> None:
     """Both answers mention the thing asked about (流浪地球, the DGX-1 gift) without saying who or when."""
     assert _engine_without("near_misses").answer(query).matches
@@ -133,7 +133,7 @@ def test_compare_through_the_command_and_through_a_question_agree(engine: Engine
     [
         ("对比丁磊和沈向洋对AGI的看法", ["丁磊", "沈向洋"]),
         ("丁磊和沈为怎么看算力", ["丁磊", "沈为"]),
-        ("Ding Lei vs Harry Shum on open source", ["丁磊", "沈向洋"]),
+        ("Ding Lei vs Harry Shum on open source models", ["丁磊", "沈向洋"]),
     ],
 )
 def test_a_question_naming_two_experts_is_a_comparison_in_their_order(engine: Engine, query: str,

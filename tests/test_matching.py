@@ -80,7 +80,7 @@ def test_english_questions_get_the_chinese_quote(engine: Engine, query: str, exp
 @pytest.mark.parametrize(
     ("query", "expert"),
     [("沈向洋怎么看多模态", "沈向洋"), ("Harry Shum on compute", "沈向洋"), ("dinglei 开源", "丁磊"),
-     ("丁老师怎么看开源", "丁磊"), ("安筱鵬的結論是什麼", "安筱鹏"), ("What does Shen Wei say about jobs?", "沈为")],
+     ("丁老师怎么看开源模型", "丁磊"), ("安筱鵬的結論是什麼", "安筱鹏"), ("What does Shen Wei say about jobs?", "沈为")],
 )
 def test_a_name_in_the_question_selects_the_expert(engine: Engine, query: str, expert: str) -> None:
     answer = engine.answer(query)
