@@ -58,6 +58,7 @@ NAMES: tuple[str, ...] = (
     "context_coverage",  # share of the query's words in the entry's context: the speaker's role, the outlet,
     # the kind of source, its opening or closing (「华为那位嘉宾」, 「演讲开头」)
     "named_expert",  # the query names this entry's expert
+    "named_with_others",  # ... and other experts too (a comparison's side: asked for, usually answered)
     "query_words",  # how many words the query has, log-scaled: short queries need a closer match
     "number_missing",  # the query asks for a figure or a date (cues.yaml) and the answer gives none
     "near_miss_similarity",  # best rapidfuzz ratio with one of the entry's near misses (questions it does not answer)
@@ -179,6 +180,7 @@ def own(query: Query, candidates: IntArray, found: Retrieved, texts: Callable[[i
     x[:, col["topic_hit"]] = [bool(t.topics & asked) for t in rows]
     x[:, col["unique_hit"]] = _unique_hits(candidates, a, common)
     x[:, col["named_expert"]] = named
+    x[:, col["named_with_others"]] = np.asarray(named, dtype=bool) & (len(query.personas) >= 2)
     x[:, col["query_words"]] = np.log1p(len(query.concepts)) / np.log1p(10)
     x[:, col["number_missing"]] = [query.asks_number and not t.has_number for t in rows]
     x[:, col["near_miss_coverage"]] = _single_coverage(query, a.concept_import, [t.near_misses for t in rows])
