@@ -18,7 +18,6 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
-import jieba
 from rapidfuzz.distance import Levenshtein
 
 from bot.text import Tokenizer, fold, has_cjk
@@ -36,6 +35,8 @@ _ENGLISH = (
 @cache
 def _dictionary_names() -> frozenset[str]:
     """The words jieba's own dictionary tags as person names (read once, and only when needed)."""
+    import jieba  # imported by bot.text already, the way that spares start-up pkg_resources
+
     path = Path(jieba.__file__).with_name("dict.txt")
     names = set()
     with path.open(encoding="utf-8") as lines:
