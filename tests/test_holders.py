@@ -55,6 +55,7 @@ def test_the_reply_says_who_here_did_speak_to_it(engine: Engine) -> None:
         "控制论说有效的控制系统得跟被控制的系统一样复杂，那AI走向超人智能时，安全要怎么看？",  # 安全|要
         "马斯克怎么看AI监管",  # a person the experts mention: an answer may report their view
         "What does China think about AI chips?",
+        "Alibaba Cloud VP on how early the AI race is",  # a role and an organisation, not a name
     ],
 )
 def test_experts_roles_and_words_are_not_taken_for_someone_else(engine: Engine, query: str) -> None:

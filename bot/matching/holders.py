@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from rapidfuzz.distance import Levenshtein
@@ -23,8 +23,8 @@ from rapidfuzz.distance import Levenshtein
 from bot.text import Tokenizer, fold, has_cjk
 from bot.vocabulary import Vocabulary
 
-# A capitalised name of one to three words, as users type a person's name in English.
-_NAME = r"((?:[A-Z][a-z]+|[A-Z]{2,})(?:[ \-](?:[A-Z][a-z]+|[A-Z]{2,})){0,2})"
+# A person's name as users type it in English: two or three capitalised words.
+_NAME = r"([A-Z][a-z]+(?:[ \-][A-Z][a-z]+){1,2})"
 _ENGLISH = (
     re.compile(rf"\b(?:does|did|do|would|will)\s+{_NAME}\s+(?:think|say|believe|feel|see)\b"),
     re.compile(rf"\b{_NAME}'s\s+(?:view|views|take|opinion|opinions|thoughts|position|stance)\b"),
@@ -32,19 +32,18 @@ _ENGLISH = (
 )
 
 
-@cache
-def _dictionary_names() -> frozenset[str]:
-    """The words jieba's own dictionary tags as person names (read once, and only when needed)."""
+@lru_cache(maxsize=1024)
+def _is_dictionary_name(word: str) -> bool:
+    """Whether jieba's own dictionary tags `word` as a person's name (nr...): one search of the
+    file's bytes (a few milliseconds, nothing kept), only for a word before an opinion cue."""
     import jieba  # imported by bot.text already, the way that spares start-up pkg_resources
 
-    path = Path(jieba.__file__).with_name("dict.txt")
-    names = set()
-    with path.open(encoding="utf-8") as lines:
-        for line in lines:
-            parts = line.split()
-            if len(parts) == 3 and parts[2].startswith("nr"):
-                names.add(parts[0])
-    return frozenset(names)
+    data = Path(jieba.__file__).with_name("dict.txt").read_bytes()
+    start = data.find(b"\n" + word.encode("utf-8") + b" ")
+    if start < 0:
+        return False
+    line = data[start + 1 : data.find(b"\n", start + 1)].split()
+    return len(line) == 3 and line[2].startswith(b"nr")
 
 
 class OpinionHolders:
@@ -57,7 +56,8 @@ class OpinionHolders:
         self._people = frozenset(fold(p) for p in vocab.people)
         self._surnames = sorted({fold(s) for s in vocab.surnames}, key=len, reverse=True)
         self._known = [fold(n).replace(" ", "") for n in known_names if n]
-        self._glossary = {fold(k) for k in vocab.glossary}
+        # English words that say what or which organisation, not who ("Alibaba Cloud VP", "China").
+        self._not_names = {w for k in (*vocab.glossary, *vocab.entities) for w in re.findall(r"[a-z]+", fold(k))}
         self._tokenizer = tokenizer
         self._common = common_frequency
         self._indexed = indexed
@@ -110,7 +110,7 @@ class OpinionHolders:
             return False
         pieces = self._tokenizer.words(word)
         # A name no dictionary knows comes out in single characters; one it knows is tagged nr.
-        return all(len(p) == 1 for p in pieces) or word in _dictionary_names()
+        return all(len(p) == 1 for p in pieces) or _is_dictionary_name(word)
 
     def _is_known(self, name: str) -> bool:
         """An expert (part of a name, or, in Latin letters, one edit from one: a Chinese name
@@ -127,7 +127,7 @@ class OpinionHolders:
             if m is None:
                 continue
             name = m.group(1)
-            if fold(name) in self._glossary or self._is_known(fold(name)):
+            if any(w in self._not_names for w in re.findall(r"[a-z]+", fold(name))) or self._is_known(fold(name)):
                 continue
             return name
         return None
