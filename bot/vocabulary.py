@@ -88,7 +88,7 @@ def _strings(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value or [])
 
 
-def _read_words(path: Path) -> tuple[str, ...]:
+def read_words(path: Path) -> tuple[str, ...]:
     """A word list: white-space separated, `#` starts a comment; a missing file is an empty list."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -128,7 +128,7 @@ def load_vocabulary(corpus_dir: Path) -> Vocabulary:
         context = {str(k): _strings(v) for k, v in (_read(corpus_dir / "context.yaml") or {}).items()}
         cues = {str(k): _strings(v) for k, v in (_read(corpus_dir / "cues.yaml") or {}).items()}
         people = _strings(named.get("people"))
-        surnames = _read_words(corpus_dir / "surnames.txt")
+        surnames = read_words(corpus_dir / "surnames.txt")
     except (KeyError, TypeError, AttributeError) as exc:
         raise DataError([Problem(str(corpus_dir), 1, f"vocabulary file malformed: missing {exc}")]) from None
     return Vocabulary(topics, glossary, experts, synonyms, entities, context, cues, people, surnames)

@@ -34,7 +34,7 @@ from bot.matching.settings import Settings
 from bot.model import Entry, Persona, load_personas, persona_cache_dir
 from bot.paths import default_corpus_dir, default_personas_dir
 from bot.text import Tokenizer, fold, private_dir, user_cache_dir
-from bot.vocabulary import Vocabulary, load_vocabulary
+from bot.vocabulary import Vocabulary, load_vocabulary, read_words
 
 _SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;]*")  # as the index splits answers into passages
 # What turns an entry's texts into the indexes' documents besides bot/text.py (in the index's own
@@ -105,14 +105,7 @@ def index_cache_dir() -> Path | None:
 
 
 def load_stopwords(corpus_dir: Path) -> frozenset[str]:
-    path = corpus_dir / "stopwords.txt"
-    if not path.exists():
-        return frozenset()
-    words: set[str] = set()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            words.update(fold(w) for w in line.split())
-    return frozenset(words)
+    return frozenset(fold(w) for w in read_words(corpus_dir / "stopwords.txt"))
 
 
 class Engine:
