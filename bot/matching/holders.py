@@ -52,6 +52,8 @@ class OpinionHolders:
     def __init__(self, vocab: Vocabulary, known_names: list[str], tokenizer: Tokenizer, common_frequency: int,
                  indexed: Callable[[str], bool]) -> None:
         self._cues = tuple(fold(c) for c in vocab.cues.get("opinion", ()))
+        # Every position where some cue starts (a lookahead, so overlapping cues all count).
+        self._cue_at = re.compile("(?=(?:" + "|".join(map(re.escape, self._cues)) + "))") if self._cues else None
         self._on = tuple(fold(c) for c in vocab.cues.get("opinion_on", ()))
         self._people = frozenset(fold(p) for p in vocab.people)
         self._surnames = sorted({fold(s) for s in vocab.surnames}, key=len, reverse=True)
@@ -66,7 +68,7 @@ class OpinionHolders:
 
     def unknown(self, text: str, folded: str) -> str | None:
         """The person whose view `text` asks for when they are not an expert here, else None."""
-        if not self._cues:
+        if self._cue_at is None:
             return None
         return self._chinese(folded) or self._english(text)
 
@@ -93,7 +95,8 @@ class OpinionHolders:
 
     def _cue_starts(self, folded: str) -> list[int]:
         """Where an opinion cue starts (a person asked for a view would end there)."""
-        starts = [m.start() for cue in self._cues for m in re.finditer(re.escape(cue), folded)]
+        assert self._cue_at is not None
+        starts = [m.start() for m in self._cue_at.finditer(folded)]
         for marker in ("对", "关于"):
             for m in re.finditer(marker, folded):
                 if any(cue in folded[m.end():] for cue in self._on):
