@@ -112,7 +112,8 @@ def test_compare_answers_each_side_on_the_question_itself(engine: Engine) -> Non
     assert [s["persona"] for s in sides] == ["丁磊", "沈为"]
     assert sides[0]["matches"] and "算力" in fold(sides[0]["matches"][0]["answer"])
     # 沈为's side: his answer on compute is ranked first for him; whether it is quoted is the gate's
-    # call (0.93 against 0.80 fit on 1,846 questions; 0.98 against 0.71 once a comparison's sides had their own feature, fit on 1,633; 0.73
+    # call (P 0.68 and quoted, his side's answers together passing 0.82, after alternates j and near
+    # misses b; 0.93 against 0.80 fit on 1,846 questions; 0.98 against 0.71 once a comparison's sides had their own feature, fit on 1,633; 0.73
     # against 0.74 without it; 0.98 against 0.78 on 1,425; 0.70 against 0.68 on 958).
     q = engine.analyzer.analyse("丁磊和沈为：算力重要吗")
     best = engine._rank(q, [engine.resolve("沈为")])[0][0]

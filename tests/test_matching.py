@@ -39,7 +39,7 @@ def test_scripts_and_widths_fold_but_quotes_stay_verbatim(engine: Engine, query:
 @pytest.mark.parametrize(
     ("query", "expert", "fragment"),
     [
-        ("LLM会不会让很多人丢饭碗", "沈为", "我不觉得AI会造成大量的失业"),  # LLM, 丢饭碗 -> 失业
+        ("LLM普及了，会不会很多人丢饭碗", "沈为", "我不觉得AI会造成大量的失业"),  # LLM, 丢饭碗 -> 失业
         ("AGI还要跨过哪些门槛", "丁磊", "要真正实现AGI必须满足几点要素"),  # AGI -> 通用人工智能
         ("经过调优的开源模型，在垂直行业里能不能打赢商用模型", "马超", "經過微調后的開源模型能力不輸于"),
     ],
@@ -53,7 +53,8 @@ def test_a_synonym_ranks_the_answer_first_even_when_the_gate_declines(engine: En
     """GPU -> 算力 puts 丁磊's compute answer first. (Whether it is quoted is the gate's call: its
     confidence was 0.68 against the threshold of 0.75 after the fit on 1,184 tune questions, so it
     was offered as the first suggestion; on 1,425, 0.82 against 0.78, quoted; on 1,633, 0.708 against 0.71, offered again;
-    on 1,846, 0.65 against 0.80.)"""
+    on 1,846, 0.65 against 0.80; with
+    alternates j and near misses b, 0.61 against 0.82.)"""
     answer = engine.answer("GPU紧缺会不会卡住国内AIGC的发展")
     q = engine.analyzer.analyse(answer.query)
     best = engine._rank(q, [])[0][0]
@@ -71,7 +72,7 @@ def test_a_synonym_ranks_the_answer_first_even_when_the_gate_declines(engine: En
 )
 def test_english_questions_get_the_chinese_quote(engine: Engine, query: str, expert: str, fragment: str) -> None:
     """Ranked first. (The magazine question is ranked right but declined by the gate since the
-    fit on 958 tune questions: P = 0.27 against a threshold of 0.71 after the one on 1,633, 0.41 against 0.80 on 1,846; `onto`/`cover` are English
+    fit on 958 tune questions: P = 0.27 against a threshold of 0.71 after the one on 1,633, 0.41 against 0.80 on 1,846, 0.40 against 0.82 with alternates j and near misses b; `onto`/`cover` are English
     words the glossary lacks. A known gap, see the README.)"""
     q = engine.analyzer.analyse(query)
     best = engine._rank(q, list(q.personas))[0][0]
