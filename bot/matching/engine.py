@@ -176,8 +176,7 @@ class Engine:
         question = fold(doc.entry.question)
         answer = fold(doc.entry.answer)
         alternates = tuple(fold(a) for a in _questions(doc.entry))
-        return Texts(question, answer, alternates, frozenset(doc.entry.topics),
-                     features.bigrams(" ".join((question, answer, *alternates))), features.has_number(answer),
+        return Texts(question, answer, alternates, frozenset(doc.entry.topics), features.has_number(answer),
                      tuple(fold(q) for q in doc.entry.near_misses))
 
     @classmethod

@@ -81,7 +81,6 @@ class Texts:
     answer: str
     alternates: tuple[str, ...]
     topics: frozenset[str]
-    bigrams: frozenset[str]  # Chinese character pairs of all three
     has_number: bool = False  # the answer gives a figure or a date (`has_number`)
     near_misses: tuple[str, ...] = ()  # questions sharing its words that it does not answer
 
@@ -278,10 +277,18 @@ def bigrams(text: str) -> frozenset[str]:
 
 
 def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
+    """Per candidate, the share of the query's character pairs that are pairs of its question,
+    answer or alternates. A pair of two Chinese characters is one of a text's pairs exactly when it
+    is a substring of it (and white space joins the texts, so none spans two): a few substring
+    tests, not a set of the candidate's every pair (hundreds for a long answer) per query."""
     wanted = bigrams(said)
     if not wanted:
         return [0.0] * len(rows)
-    return [len(wanted & t.bigrams) / len(wanted) for t in rows]
+    out = []
+    for t in rows:
+        text = " ".join((t.question, t.answer, *t.alternates))
+        out.append(sum(pair in text for pair in wanted) / len(wanted))
+    return out
 
 
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:
