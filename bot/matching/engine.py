@@ -185,8 +185,7 @@ class Engine:
         question, answer, *rest = self._folded[doc_id]
         written = len(entry.alternates)
         alternates = tuple(rest[:written]) if written else (question,)  # as `_questions` has it
-        return Texts(question, answer, alternates, frozenset(entry.topics), features.has_number(answer),
-                     tuple(rest[written:]))
+        return Texts(question, answer, alternates, frozenset(entry.topics), tuple(rest[written:]))
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:

@@ -81,8 +81,13 @@ class Texts:
     answer: str
     alternates: tuple[str, ...]
     topics: frozenset[str]
-    has_number: bool = False  # the answer gives a figure or a date (`has_number`)
     near_misses: tuple[str, ...] = ()  # questions sharing its words that it does not answer
+
+    @property
+    def has_number(self) -> bool:
+        """The answer gives a figure or a date (`has_number`): read only for a query that asks for
+        one, so most queries do not scan their candidates' answers for it."""
+        return has_number(self.answer)
 
 
 @dataclass(frozen=True)
@@ -287,7 +292,7 @@ def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
     out = []
     for t in rows:
         text = " ".join((t.question, t.answer, *t.alternates))
-        out.append(sum(pair in text for pair in wanted) / len(wanted))
+        out.append(sum(map(text.__contains__, wanted)) / len(wanted))
     return out
 
 
