@@ -175,17 +175,27 @@ class Engine:
             for p in self.personas
             for n in (p.id, p.name, p.name_simplified, p.pinyin, *p.aliases)
         }
+        # The candidates' texts decoded stay cached for the next questions (a few kilobytes each).
+        # When the whole corpus fits in that cache nothing is evicted, so each entry's character
+        # pairs are kept too, as a set built once: the real experts' entries hold some 60
+        # alternates, 2,400 characters that `char_bigrams` would otherwise scan per pair per query.
+        # In a larger corpus an entry is mostly evicted before it is a candidate again, and
+        # building its set (hundreds of pairs) then costs more than the scans, and the sets
+        # of a full cache were a hundred megabytes at 10,000 entries.
+        self._keep_pairs = len(docs) <= self.settings.query.folded_cache
+        self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._decode_texts)
         self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
         self._last: _Asked | None = None  # see `_asked`
 
-    def _texts(self, doc_id: int) -> Texts:
+    def _decode_texts(self, doc_id: int) -> Texts:
         """A candidate's folded texts (`_texts`' order), decoded from those folded at the start."""
         entry = self._docs[doc_id].entry
         question, answer, *rest = self._folded[doc_id]
         written = len(entry.alternates)
         alternates = tuple(rest[:written]) if written else (question,)  # as `_questions` has it
-        return Texts(question, answer, alternates, frozenset(entry.topics), tuple(rest[written:]))
+        texts = Texts(question, answer, alternates, frozenset(entry.topics), tuple(rest[written:]))
+        return replace(texts, pairs=features.bigrams(texts.compared())) if self._keep_pairs else texts
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:

@@ -82,6 +82,11 @@ class Texts:
     alternates: tuple[str, ...]
     topics: frozenset[str]
     near_misses: tuple[str, ...] = ()  # questions sharing its words that it does not answer
+    pairs: frozenset[str] | None = None  # `compared`'s character pairs, where kept (see `Engine._decode_texts`)
+
+    def compared(self) -> str:
+        """The texts `char_bigrams` looks in: the question, the answer and the alternates."""
+        return " ".join((self.question, self.answer, *self.alternates))
 
     @property
     def has_number(self) -> bool:
@@ -285,14 +290,18 @@ def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
     """Per candidate, the share of the query's character pairs that are pairs of its question,
     answer or alternates. A pair of two Chinese characters is one of a text's pairs exactly when it
     is a substring of it (and white space joins the texts, so none spans two): a few substring
-    tests, not a set of the candidate's every pair (hundreds for a long answer) per query."""
+    tests, not a set of the candidate's every pair (hundreds for a long answer) per query, unless
+    the candidate's set is kept (`Texts.pairs`)."""
     wanted = bigrams(said)
     if not wanted:
         return [0.0] * len(rows)
     out = []
     for t in rows:
-        text = " ".join((t.question, t.answer, *t.alternates))
-        out.append(sum(map(text.__contains__, wanted)) / len(wanted))
+        if t.pairs is not None:
+            out.append(len(wanted & t.pairs) / len(wanted))
+        else:
+            text = t.compared()
+            out.append(sum(map(text.__contains__, wanted)) / len(wanted))
     return out
 
 
