@@ -122,7 +122,7 @@ def test_the_environment_serves_and_cannot_build(image: dict[str, Path]) -> None
     assert not (site / "pip").exists() and not (site / "setuptools").exists()
     assert (site / "bot" / "_data" / "personas").is_dir()  # the package's own personas
     caches = sorted(p.name for p in (image["home"] / ".cache" / "persona-bot" / "indexes").iterdir())
-    assert len([c for c in caches if c.endswith(".npz")]) == 3  # answers, alternates, context
+    assert len([c for c in caches if c.endswith(".npz")]) == 4  # answers, alternates, context; folded texts
     assert (image["home"] / ".cache" / "persona-bot").stat().st_mode & 0o777 == 0o700
     size = sum(f.stat().st_size for f in venv.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"environment: {size / 2**20:.0f} MB")

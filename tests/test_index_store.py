@@ -16,8 +16,10 @@ import yaml
 from bot.matching import Engine
 from bot.matching import engine as engine_module
 from bot.matching.engine import load_stopwords
+from bot.matching.folded import FoldedTexts
 from bot.model import Persona, load_personas
 from bot.paths import default_corpus_dir, default_personas_dir
+from bot.text import fold
 from bot.vocabulary import load_vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,3 +176,27 @@ def test_ingest_builds_the_index_the_next_start_reads(tmp_path: Path, monkeypatc
     engine = Engine.load(out)
     assert all(i.loaded_from is not None for i in (engine.index, engine.alternates, engine.context))
     assert engine.answer("AI会不会造成大量的失业？").matches
+
+
+def test_the_folded_texts_are_folds_to_the_byte_built_or_loaded(parts: dict[str, Any], tmp_path: Path) -> None:
+    texts = [engine_module._texts(e) for p in parts["personas"] for e in p.entries]
+    texts += [("Ｈｅｌｌｏ\n  World ", ""), ("資料\t軟體", "人工智慧", "")]  # width, white space, empty texts
+    built = FoldedTexts(texts, b"recipe", tmp_path)
+    loaded = FoldedTexts(texts, b"recipe", tmp_path)
+    assert built.loaded_from is None and loaded.loaded_from is not None
+    for i, entry in enumerate(texts):
+        assert built[i] == loaded[i] == [fold(t) for t in entry]
+    assert FoldedTexts(texts, b"another recipe", tmp_path).loaded_from is None  # another key
+
+
+def test_damaged_folded_texts_are_folded_again(parts: dict[str, Any], tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    texts = [engine_module._texts(e) for p in parts["personas"] for e in p.entries]
+    FoldedTexts(texts, b"recipe", tmp_path)
+    [path] = tmp_path.glob("folded-*.npz")
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+    with caplog.at_level(logging.WARNING):
+        again = FoldedTexts(texts, b"recipe", tmp_path)
+    assert "damaged" in caplog.text and again.loaded_from is None
+    assert path.read_bytes() == whole and again[0] == [fold(t) for t in texts[0]]

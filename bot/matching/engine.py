@@ -26,6 +26,7 @@ from rapidfuzz import fuzz, process
 from bot.feedback.declined import Declined
 from bot.matching import features
 from bot.matching.features import Retrieved, Texts
+from bot.matching.folded import FoldedTexts
 from bot.matching.index import FloatArray, Index, IntArray, Source, contains, release_build_memory, sorted_distinct
 from bot.matching.normalize import Query, QueryAnalyzer
 from bot.matching.results import Answer, Comparison, Match, Side, Suggestion, TopicCount, UnknownExpert
@@ -86,6 +87,12 @@ class _Doc:
     entry: Entry
 
 
+def _texts(entry: Entry) -> tuple[str, ...]:
+    """What the features compare a query with, as `FoldedTexts` keeps it folded: the question,
+    the answer, the alternates written, the near misses."""
+    return (entry.question, entry.answer, *entry.alternates, *entry.near_misses)
+
+
 def _questions(entry: Entry) -> list[str]:
     """The questions an entry is known to answer besides its answer's own words: its alternates,
     or, for an entry nobody has written alternates for yet (a source added today), the question
@@ -132,11 +139,14 @@ class Engine:
         terms += [w for group in self.vocabulary.synonyms for w in group]
         # (entry keywords are not added: extract_tags invents words like 词来, 伟达 with its HMM)
         self.tokenizer = Tokenizer(terms)
-        # Each field's documents are folded only when its index is built (not when it is loaded
+        # Every entry's texts the features compare a query with, folded once (the questions and
+        # answers are the answers' index's documents too), and kept in the cache with the indexes.
+        # Each field's documents are made only when its index is built (not when it is loaded
         # from the cache): folding every text is most of a warm start otherwise.
         docs = self._docs
+        self._folded = folded = FoldedTexts([_texts(d.entry) for d in docs], _RECIPE, index_cache)
         self.index = Index(
-            lambda: [(fold(d.entry.question), fold(d.entry.answer)) for d in docs],
+            lambda: [(texts[0], texts[1]) for texts in (folded[i] for i in range(len(docs)))],
             self.tokenizer,
             stopwords,
             self.settings.index,
@@ -152,10 +162,10 @@ class Engine:
                                 Source([_questions(d.entry) for d in docs], _RECIPE), self.settings.query.word_cache)
         vocabulary = self.vocabulary
         recipe = _RECIPE + repr(sorted(vocabulary.context.items())).encode()
-        self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary)], self.tokenizer,
+        self.context = Index(lambda: [(fold(c), "") for c in _contexts(docs, vocabulary, folded)], self.tokenizer,
                              stopwords, self.settings.index, index_cache, Source(_context_sources(docs), recipe),
                              self.settings.query.word_cache)
-        if any(i.loaded_from is None for i in (self.index, self.alternates, self.context)):
+        if any(i.loaded_from is None for i in (folded, self.index, self.alternates, self.context)):
             release_build_memory()  # a full collection costs 0.3 s at 100,000 entries: only after a build
         self.analyzer = QueryAnalyzer(self.personas, self.vocabulary, self.index, self.tokenizer, self.settings.query)
         self._topic_counts = {p.id: p.topic_counts() for p in self.personas}
@@ -165,20 +175,27 @@ class Engine:
             for p in self.personas
             for n in (p.id, p.name, p.name_simplified, p.pinyin, *p.aliases)
         }
-        # Folded texts are needed only for the few candidates of each query: cache, don't store.
-        self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._fold_texts)
+        # The candidates' texts decoded stay cached for the next questions (a few kilobytes each).
+        # When the whole corpus fits in that cache nothing is evicted, so each entry's character
+        # pairs are kept too, as a set built once: the real experts' entries hold some 60
+        # alternates, 2,400 characters that `char_bigrams` would otherwise scan per pair per query.
+        # In a larger corpus an entry is mostly evicted before it is a candidate again, and
+        # building its set (hundreds of pairs) then costs more than the scans, and the sets
+        # of a full cache were a hundred megabytes at 10,000 entries.
+        self._keep_pairs = len(docs) <= self.settings.query.folded_cache
+        self._texts = lru_cache(maxsize=self.settings.query.folded_cache)(self._decode_texts)
         self._sentences = lru_cache(maxsize=self.settings.query.folded_cache)(self._split_sentences)
         self._all_topics: list[TopicCount] | None = None
         self._last: _Asked | None = None  # see `_asked`
 
-    def _fold_texts(self, doc_id: int) -> Texts:
-        doc = self._docs[doc_id]
-        question = fold(doc.entry.question)
-        answer = fold(doc.entry.answer)
-        alternates = tuple(fold(a) for a in _questions(doc.entry))
-        return Texts(question, answer, alternates, frozenset(doc.entry.topics),
-                     features.bigrams(" ".join((question, answer, *alternates))), features.has_number(answer),
-                     tuple(fold(q) for q in doc.entry.near_misses))
+    def _decode_texts(self, doc_id: int) -> Texts:
+        """A candidate's folded texts (`_texts`' order), decoded from those folded at the start."""
+        entry = self._docs[doc_id].entry
+        question, answer, *rest = self._folded[doc_id]
+        written = len(entry.alternates)
+        alternates = tuple(rest[:written]) if written else (question,)  # as `_questions` has it
+        texts = Texts(question, answer, alternates, frozenset(entry.topics), tuple(rest[written:]))
+        return replace(texts, pairs=features.bigrams(texts.compared())) if self._keep_pairs else texts
 
     @classmethod
     def load(cls, personas_dir: Path | None = None, corpus_dir: Path | None = None) -> Engine:
@@ -513,11 +530,11 @@ class Engine:
         return found.zh if found else topic
 
 
-def _contexts(docs: list[_Doc], vocabulary: Vocabulary) -> list[str]:
+def _contexts(docs: list[_Doc], vocabulary: Vocabulary, folded: FoldedTexts) -> list[str]:
     """Per entry: the speaker's name and role, the outlet, the source's format, and whether it
     opens or closes its source (the first or last question asked, the first or last section)."""
     words = vocabulary.context
-    questions = [fold(d.entry.question) for d in docs]
+    questions = [folded[i][0] for i in range(len(docs))]
     turns: dict[str, list[tuple[int, str]]] = {}
     for d, question in zip(docs, questions, strict=True):
         turns.setdefault(d.entry.source, []).append((d.entry.position, question))

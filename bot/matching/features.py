@@ -81,9 +81,18 @@ class Texts:
     answer: str
     alternates: tuple[str, ...]
     topics: frozenset[str]
-    bigrams: frozenset[str]  # Chinese character pairs of all three
-    has_number: bool = False  # the answer gives a figure or a date (`has_number`)
     near_misses: tuple[str, ...] = ()  # questions sharing its words that it does not answer
+    pairs: frozenset[str] | None = None  # `compared`'s character pairs, where kept (see `Engine._decode_texts`)
+
+    def compared(self) -> str:
+        """The texts `char_bigrams` looks in: the question, the answer and the alternates."""
+        return " ".join((self.question, self.answer, *self.alternates))
+
+    @property
+    def has_number(self) -> bool:
+        """The answer gives a figure or a date (`has_number`): read only for a query that asks for
+        one, so most queries do not scan their candidates' answers for it."""
+        return has_number(self.answer)
 
 
 @dataclass(frozen=True)
@@ -278,10 +287,22 @@ def bigrams(text: str) -> frozenset[str]:
 
 
 def _bigram_share(said: str, rows: Sequence[Texts]) -> list[float]:
+    """Per candidate, the share of the query's character pairs that are pairs of its question,
+    answer or alternates. A pair of two Chinese characters is one of a text's pairs exactly when it
+    is a substring of it (and white space joins the texts, so none spans two): a few substring
+    tests, not a set of the candidate's every pair (hundreds for a long answer) per query, unless
+    the candidate's set is kept (`Texts.pairs`)."""
     wanted = bigrams(said)
     if not wanted:
         return [0.0] * len(rows)
-    return [len(wanted & t.bigrams) / len(wanted) for t in rows]
+    out = []
+    for t in rows:
+        if t.pairs is not None:
+            out.append(len(wanted & t.pairs) / len(wanted))
+        else:
+            text = t.compared()
+            out.append(sum(map(text.__contains__, wanted)) / len(wanted))
+    return out
 
 
 def _unique_hits(candidates: IntArray, hits: Hits, common: Sequence[bool]) -> npt.NDArray[np.float64]:
