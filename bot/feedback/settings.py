@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from bot.settings_file import read_exactly
 
 SETTINGS = Path(__file__).with_name("settings.yaml")
 
@@ -22,10 +22,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path = SETTINGS) -> Settings:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        names = {f.name for f in fields(cls)}
-        if not isinstance(data, dict) or set(data) != names:
-            raise ValueError(f"{path}: expected exactly the settings {sorted(names)}")
+        data = read_exactly(path, cls)
         return cls(
             group_similarity=float(data["group_similarity"]),
             declined_similarity=float(data["declined_similarity"]),

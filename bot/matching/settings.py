@@ -6,10 +6,10 @@ The dataclasses' defaults are the file's values, for building an index or analys
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from bot.settings_file import read_exactly
 
 SETTINGS = Path(__file__).with_name("settings.yaml")
 
@@ -53,10 +53,7 @@ class Settings:
 
     @classmethod
     def load(cls, path: Path = SETTINGS) -> Settings:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        names = {f.name for f in fields(cls)}
-        if not isinstance(data, dict) or set(data) != names:
-            raise ValueError(f"{path}: expected exactly the settings {sorted(names)}")
+        data = read_exactly(path, cls)
         fit = data["fit"]
         return cls(
             candidates=int(data["candidates"]),
