@@ -26,6 +26,7 @@ import pytest
 from botapi import BotApiServer, Fault
 from botapi.process import BotProcess
 
+from bench.soak import Inbox
 from bot.conversation import ChatState, Conversation
 from bot.matching import Engine
 from bot.paths import default_personas_dir
@@ -50,26 +51,6 @@ FAULTS: list[tuple[str, Fault | None]] = [
     ("getupdates", Fault.flood(1)), ("sendmessage", Fault.slow(6.0)), ("pause", None), ("getupdates", Fault.http(500)),
     ("sendmessage", Fault.http(500)), ("sendmessage", Fault.reset()), ("getupdates", Fault.slow(0.5)),
 ]
-
-
-class Inbox:
-    """The bot's messages per chat, collected incrementally (a predicate per user stays O(1))."""
-
-    def __init__(self, server: BotApiServer) -> None:
-        self.server = server
-        self.cursor = 0
-        self.by_chat: dict[int, list[str]] = {}
-
-    def count(self, chat: int) -> int:
-        sent = self.server.sent
-        while self.cursor < len(sent):
-            message = sent[self.cursor]
-            self.by_chat.setdefault(message.chat_id, []).append(message.html)
-            self.cursor += 1
-        return len(self.by_chat.get(chat, []))
-
-    def reached(self, chat: int, n: int) -> Callable[[], bool]:
-        return lambda: self.count(chat) >= n
 
 
 def peak_rss(pid: int) -> int:
